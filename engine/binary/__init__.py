@@ -1,0 +1,2 @@
+"""The binary format: bytes to :class:`engine.syntax.Module`, with every
+malformed check of the specification."""

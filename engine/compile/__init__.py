@@ -1,0 +1,1 @@
+"""Translation of validated functions to Python source and code objects."""

@@ -1,0 +1,80 @@
+"""The error classes of the public API.
+
+The specification tells five outcomes apart and so does the API: every
+failure raised by the engine is a :class:`WasmError`, and more precisely one
+of :class:`MalformedError` (decoding), :class:`InvalidError` (validation),
+:class:`LinkError` (imports do not match), :class:`InstantiationError`
+(instantiation failed for a reason other than a trap), :class:`Trap` (with a
+:class:`TrapCode`), or :class:`WasmException` (a Wasm exception that left
+Wasm code uncaught).
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Optional
+
+
+class WasmError(Exception):
+    """Base class of every error the engine raises."""
+
+
+class MalformedError(WasmError):
+    """The bytes are not a well-formed binary module."""
+
+
+class InvalidError(WasmError):
+    """The module is well-formed but does not validate."""
+
+
+class LinkError(WasmError):
+    """An import is missing or does not match its expected type."""
+
+
+class InstantiationError(WasmError):
+    """Instantiation failed for a reason other than a trap (for example a
+    store resource limit)."""
+
+
+class TrapCode(enum.Enum):
+    """Why execution trapped. Values are the messages the spec tests use."""
+
+    UNREACHABLE = "unreachable"
+    MEMORY_OUT_OF_BOUNDS = "out of bounds memory access"
+    TABLE_OUT_OF_BOUNDS = "out of bounds table access"
+    ARRAY_OUT_OF_BOUNDS = "out of bounds array access"
+    INDIRECT_CALL_TO_NULL = "uninitialized element"
+    BAD_SIGNATURE = "indirect call type mismatch"
+    INTEGER_OVERFLOW = "integer overflow"
+    INTEGER_DIVIDE_BY_ZERO = "integer divide by zero"
+    BAD_CONVERSION_TO_INTEGER = "invalid conversion to integer"
+    STACK_OVERFLOW = "call stack exhausted"
+    NULL_REFERENCE = "null reference"
+    CAST_FAILURE = "cast failure"
+    UNALIGNED_ATOMIC = "unaligned atomic"
+    EXPECTED_SHARED_MEMORY = "expected shared memory"
+    OUT_OF_FUEL = "all fuel consumed"
+    HOST = "host function error"
+
+
+class Trap(WasmError):
+    """Execution trapped. ``code`` says why; a trap raised by a host function
+    carries ``TrapCode.HOST`` and the original exception as ``__cause__``."""
+
+    def __init__(self, code: TrapCode, message: Optional[str] = None):
+        super().__init__(message or code.value)
+        self.code = code
+
+    def __reduce__(self):
+        return (type(self), (self.code, str(self)))
+
+
+class WasmException(WasmError):
+    """A Wasm exception: thrown by ``throw`` and not caught in Wasm, or raised
+    by a host function to throw into Wasm. ``tag`` is the :class:`Tag` and
+    ``payload`` the tuple of its argument values."""
+
+    def __init__(self, tag: Any, payload: tuple = ()):
+        super().__init__(f"uncaught wasm exception ({len(payload)} values)")
+        self.tag = tag
+        self.payload = tuple(payload)

@@ -1,0 +1,1 @@
+"""Exact scalar (and vector) numerics of WebAssembly."""

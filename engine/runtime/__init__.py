@@ -1,0 +1,2 @@
+"""The runtime: store, instances, memories, tables, globals, functions, tags,
+exceptions, GC objects, instantiation and linking."""

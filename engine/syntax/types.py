@@ -1,0 +1,257 @@
+"""Types of WebAssembly 3.0 and the proposals beyond it, as the decoder produces them.
+
+Value types are small immutable objects compared by value:
+
+* numeric and vector types are members of :class:`NumType` and :class:`VecType`;
+* reference types are :class:`RefType` instances whose heap type is either an
+  :class:`AbsHeapType` member or a type index (``int``) into the module's
+  flattened type list (after validation the runtime resolves indices to
+  canonical :class:`DefType` objects for cross-module comparisons).
+
+Composite types (function, struct, array) live inside :class:`SubType` entries
+grouped by :class:`RecType`, exactly as the binary format groups them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Optional, Union
+
+
+class NumType(enum.Enum):
+    """The scalar number types; values are their binary encodings."""
+
+    I32 = 0x7F
+    I64 = 0x7E
+    F32 = 0x7D
+    F64 = 0x7C
+
+    def __repr__(self) -> str:
+        return self.name.lower()
+
+    __str__ = __repr__
+
+
+class VecType(enum.Enum):
+    """The vector types; values are their binary encodings."""
+
+    V128 = 0x7B
+
+    def __repr__(self) -> str:
+        return self.name.lower()
+
+    __str__ = __repr__
+
+
+class PackedType(enum.Enum):
+    """Packed storage types of struct and array fields."""
+
+    I8 = 0x78
+    I16 = 0x77
+
+    def __repr__(self) -> str:
+        return self.name.lower()
+
+    __str__ = __repr__
+
+    @property
+    def bits(self) -> int:
+        return 8 if self is PackedType.I8 else 16
+
+
+class AbsHeapType(enum.Enum):
+    """Abstract heap types; values are their binary encodings."""
+
+    EXN = 0x69
+    ARRAY = 0x6A
+    STRUCT = 0x6B
+    I31 = 0x6C
+    EQ = 0x6D
+    ANY = 0x6E
+    EXTERN = 0x6F
+    FUNC = 0x70
+    NONE = 0x71
+    NOEXTERN = 0x72
+    NOFUNC = 0x73
+    NOEXN = 0x74
+
+    def __repr__(self) -> str:
+        return self.name.lower()
+
+    __str__ = __repr__
+
+
+#: A heap type: abstract, or a (module-relative) type index, or after
+#: canonicalisation a DefType.
+HeapType = Union[AbsHeapType, int, "DefType"]
+
+
+@dataclass(frozen=True, slots=True)
+class RefType:
+    """``(ref null? ht)``; ``exact`` is the custom-descriptors ``(exact ht)`` form."""
+
+    nullable: bool
+    heap: HeapType
+    exact: bool = False
+
+    def __repr__(self) -> str:
+        heap = repr(self.heap)
+        if self.exact:
+            heap = f"(exact {heap})"
+        return f"(ref {'null ' if self.nullable else ''}{heap})"
+
+    __str__ = __repr__
+
+
+ValType = Union[NumType, VecType, RefType]
+StorageType = Union[NumType, VecType, RefType, PackedType]
+
+I32, I64, F32, F64 = NumType.I32, NumType.I64, NumType.F32, NumType.F64
+V128 = VecType.V128
+
+FUNCREF = RefType(True, AbsHeapType.FUNC)
+EXTERNREF = RefType(True, AbsHeapType.EXTERN)
+ANYREF = RefType(True, AbsHeapType.ANY)
+EQREF = RefType(True, AbsHeapType.EQ)
+I31REF = RefType(True, AbsHeapType.I31)
+STRUCTREF = RefType(True, AbsHeapType.STRUCT)
+ARRAYREF = RefType(True, AbsHeapType.ARRAY)
+EXNREF = RefType(True, AbsHeapType.EXN)
+NULLREF = RefType(True, AbsHeapType.NONE)
+NULLFUNCREF = RefType(True, AbsHeapType.NOFUNC)
+NULLEXTERNREF = RefType(True, AbsHeapType.NOEXTERN)
+NULLEXNREF = RefType(True, AbsHeapType.NOEXN)
+
+
+def is_num(t: object) -> bool:
+    """True for i32, i64, f32, f64."""
+    return isinstance(t, NumType)
+
+
+def is_ref(t: object) -> bool:
+    """True for any reference type."""
+    return isinstance(t, RefType)
+
+
+def is_defaultable(t: ValType) -> bool:
+    """Numeric, vector and nullable reference types have a default value."""
+    return not isinstance(t, RefType) or t.nullable
+
+
+# --- composite types -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FuncType:
+    """``(func (param ...) (result ...))``."""
+
+    params: tuple[ValType, ...]
+    results: tuple[ValType, ...]
+
+    def __repr__(self) -> str:
+        return f"(func {list(self.params)} -> {list(self.results)})"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldType:
+    """A struct or array field: storage type and mutability."""
+
+    storage: StorageType
+    mutable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StructType:
+    """``(struct (field ...)*)``."""
+
+    fields: tuple[FieldType, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayType:
+    """``(array (field ...))``."""
+
+    field: FieldType
+
+
+CompType = Union[FuncType, StructType, ArrayType]
+
+
+@dataclass(frozen=True, slots=True)
+class SubType:
+    """``(sub final? supertype* comptype)``.
+
+    ``supertypes`` are type indices into the module's flattened type list.
+    ``describes``/``descriptor`` are the custom-descriptors clauses (type
+    indices) and are None without that proposal.
+    """
+
+    final: bool
+    supertypes: tuple[int, ...]
+    comp: CompType
+    describes: Optional[int] = None
+    descriptor: Optional[int] = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecType:
+    """A recursion group of one or more subtypes."""
+
+    subtypes: tuple[SubType, ...]
+
+
+# --- external types ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """``min`` and optional ``max``, in pages (memories) or elements (tables)."""
+
+    min: int
+    max: Optional[int] = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemType:
+    """A memory type. ``addr64`` is memory64; ``page_size_log2`` is 16 unless
+    the custom-page-sizes proposal chose another size (0 means 1-byte pages)."""
+
+    limits: Limits
+    shared: bool = False
+    addr64: bool = False
+    page_size_log2: int = 16
+
+
+@dataclass(frozen=True, slots=True)
+class TableType:
+    """A table type; ``addr64`` is table64."""
+
+    limits: Limits
+    elem: RefType
+    addr64: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalType:
+    """A global's value type and mutability."""
+
+    valtype: ValType
+    mutable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TagType:
+    """A tag's type: the index of a function type (its params are the payload)."""
+
+    typeidx: int
+
+
+class ExternKind(enum.IntEnum):
+    """Kinds of imports and exports; values are their binary encodings."""
+
+    FUNC = 0
+    TABLE = 1
+    MEMORY = 2
+    GLOBAL = 3
+    TAG = 4

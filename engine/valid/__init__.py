@@ -1,0 +1,2 @@
+"""Validation: module and function typing rules, subtyping, constant
+expressions."""
