@@ -1,0 +1,317 @@
+"""Iso-recursive type canonicalisation: module type indices -> global DefTypes.
+
+WebAssembly 3.0 compares defined types *iso-recursively*: two type indices
+denote the same type when their recursion groups are structurally identical
+(references inside a group compared by their position in the group,
+references outside it by the identity of the type they denote) and they sit
+at the same position in their groups. This module interns every recursion
+group it is given in one process-wide table, so that type equivalence
+becomes object identity, across every module of the process.
+
+API (used by the validator, the runtime and the linker)
+-------------------------------------------------------
+
+``canonicalize(module) -> list[DefType]``
+    The canonical :class:`DefType` of every type index of a decoded module,
+    in index order. Raises :class:`~engine.errors.InvalidError` when a group
+    refers to an unknown type or breaks a subtyping rule ("sub type ...").
+    Two modules declaring the same recursion group get the *same* objects.
+    Thread-safe; linear in the number of types (each group is hashed once).
+
+``DefType``
+    ``comp``: the composite type with every heap type resolved to a DefType
+    (a :class:`~engine.syntax.types.FuncType`, ``StructType`` or
+    ``ArrayType`` whose :class:`RefType` heaps are DefTypes or abstract heap
+    types), so parameters, results and fields compare across modules with
+    ``==``. ``kind``: ``AbsHeapType.FUNC``, ``STRUCT`` or ``ARRAY``.
+    ``final``: whether it is final. ``supertype``: the declared supertype
+    (a DefType) or None. ``supers``: frozenset of all its supertypes
+    including itself, so ``is_subtype(a, b)`` is ``b in a.supers`` (O(1)).
+    ``group``/``index``: its recursion group and position in it.
+
+``is_subtype(a, b)``
+    DefType subtyping (declared, transitive, reflexive).
+
+Everything else about matching lives in :mod:`engine.valid.subtyping`.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Optional, Sequence
+
+from ..errors import InvalidError
+from ..syntax.types import (
+    AbsHeapType,
+    ArrayType,
+    FieldType,
+    FuncType,
+    NumType,
+    PackedType,
+    RecType,
+    RefType,
+    StructType,
+    SubType,
+    VecType,
+)
+
+_FUNC, _STRUCT, _ARRAY = AbsHeapType.FUNC, AbsHeapType.STRUCT, AbsHeapType.ARRAY
+_EQ, _ANY = AbsHeapType.EQ, AbsHeapType.ANY
+
+#: The abstract heap types above a defined type of each kind.
+_ABS_ABOVE = {
+    _FUNC: frozenset({_FUNC}),
+    _STRUCT: frozenset({_STRUCT, _EQ, _ANY}),
+    _ARRAY: frozenset({_ARRAY, _EQ, _ANY}),
+}
+_BOTTOM = {_FUNC: AbsHeapType.NOFUNC, _STRUCT: AbsHeapType.NONE, _ARRAY: AbsHeapType.NONE}
+_TOP = {_FUNC: _FUNC, _STRUCT: _ANY, _ARRAY: _ANY}
+
+
+class DefType:
+    """A canonical defined type; identity is type equivalence.
+
+    See the module docstring for the attributes.
+    """
+
+    __slots__ = (
+        "group",
+        "index",
+        "final",
+        "supertype",
+        "comp",
+        "kind",
+        "supers",
+        "abs_above",
+        "bottom",
+        "top",
+        "describes",
+        "descriptor",
+        "__weakref__",
+    )
+
+    def __init__(self, group: "RecGroup", index: int):
+        self.group = group
+        self.index = index
+        self.final = True
+        self.supertype: Optional[DefType] = None
+        self.comp = None
+        self.kind: AbsHeapType = _FUNC
+        self.supers: frozenset = frozenset()
+        self.abs_above: frozenset = frozenset()
+        self.bottom: AbsHeapType = AbsHeapType.NOFUNC
+        self.top: AbsHeapType = _FUNC
+        self.describes: Optional[DefType] = None
+        self.descriptor: Optional[DefType] = None
+
+    @property
+    def func(self) -> FuncType:
+        """The resolved function type; InvalidError if this is not one."""
+        comp = self.comp
+        if type(comp) is not FuncType:
+            raise InvalidError("type mismatch: not a function type")
+        return comp
+
+    def __repr__(self) -> str:
+        return f"<deftype {self.index}/{len(self.group.types)} {self.comp!r}>"
+
+
+class RecGroup:
+    """A canonical recursion group: its DefTypes in order."""
+
+    __slots__ = ("types", "key", "__weakref__")
+
+    def __init__(self, key: tuple):
+        self.key = key
+        self.types: tuple[DefType, ...] = ()
+
+
+def is_subtype(a: DefType, b: DefType) -> bool:
+    """Declared subtyping between canonical defined types (O(1))."""
+    return b in a.supers
+
+
+# Groups stay interned while any module still refers to their types.
+_GROUPS: "weakref.WeakValueDictionary[tuple, RecGroup]" = weakref.WeakValueDictionary()
+_LOCK = threading.Lock()
+
+
+class _Keyer:
+    """Builds the structural key of one recursion group.
+
+    References into the group become their relative position (an ``int``);
+    references before it become the already canonical DefType.
+    """
+
+    __slots__ = ("defs", "start", "end")
+
+    def __init__(self, defs: Sequence[DefType], start: int, end: int):
+        self.defs = defs
+        self.start = start
+        self.end = end
+
+    def idx(self, x: object) -> object:
+        if type(x) is not int or x < 0 or x >= self.end:
+            raise InvalidError(f"unknown type {x}")
+        if x >= self.start:
+            return x - self.start
+        return self.defs[x]
+
+    def storage(self, t: object) -> object:
+        if type(t) is RefType:
+            heap = t.heap
+            if type(heap) is not AbsHeapType:
+                heap = self.idx(heap)
+            return ("ref", t.nullable, t.exact, heap)
+        if type(t) in (NumType, VecType, PackedType):
+            return t
+        raise InvalidError(f"malformed value type {t!r}")
+
+    def comp(self, c: object) -> tuple:
+        st = self.storage
+        if type(c) is FuncType:
+            return ("func", tuple(map(st, c.params)), tuple(map(st, c.results)))
+        if type(c) is StructType:
+            return ("struct", tuple((st(f.storage), f.mutable) for f in c.fields))
+        if type(c) is ArrayType:
+            return ("array", st(c.field.storage), c.field.mutable)
+        raise InvalidError(f"malformed composite type {c!r}")
+
+    def sub(self, s: SubType) -> tuple:
+        if len(s.supertypes) > 1:
+            raise InvalidError("sub type: multiple supertypes")
+        opt = lambda x: None if x is None else self.idx(x)  # noqa: E731
+        return (
+            bool(s.final),
+            tuple(self.idx(x) for x in s.supertypes),
+            self.comp(s.comp),
+            opt(s.describes),
+            opt(s.descriptor),
+        )
+
+
+def _resolve_storage(t: object, group: tuple[DefType, ...]) -> object:
+    if type(t) is tuple:  # ("ref", nullable, exact, heap)
+        heap = t[3]
+        if type(heap) is int:
+            heap = group[heap]
+        return RefType(t[1], heap, t[2])
+    return t
+
+
+def _build(key: tuple) -> RecGroup:
+    """Materialise and check a group that is not interned yet."""
+    group = RecGroup(key)
+    types = tuple(DefType(group, i) for i in range(len(key)))
+    group.types = types
+
+    def res(t: object) -> object:
+        return _resolve_storage(t, types)
+
+    def deref(x: object) -> Optional[DefType]:
+        if x is None:
+            return None
+        return types[x] if type(x) is int else x  # type: ignore[return-value]
+
+    for i, (final, supers, comp, describes, descriptor) in enumerate(key):
+        dt = types[i]
+        dt.final = final
+        tag = comp[0]
+        if tag == "func":
+            dt.comp = FuncType(tuple(map(res, comp[1])), tuple(map(res, comp[2])))
+            dt.kind = _FUNC
+        elif tag == "struct":
+            dt.comp = StructType(tuple(FieldType(res(z), m) for z, m in comp[1]))
+            dt.kind = _STRUCT
+        else:
+            dt.comp = ArrayType(FieldType(res(comp[1]), comp[2]))
+            dt.kind = _ARRAY
+        dt.abs_above = _ABS_ABOVE[dt.kind]
+        dt.bottom = _BOTTOM[dt.kind]
+        dt.top = _TOP[dt.kind]
+        dt.describes = deref(describes)
+        dt.descriptor = deref(descriptor)
+        if supers:
+            sup = supers[0]
+            if type(sup) is int and sup >= i:
+                # A supertype must be defined before its subtypes.
+                raise InvalidError(f"unknown type: forward supertype {sup}")
+            dt.supertype = deref(sup)
+            dt.supers = dt.supertype.supers | {dt}
+        else:
+            dt.supers = frozenset((dt,))
+
+    # Field and signature matching may involve any type of the group, so it
+    # runs only once every type's supertype chain is known.
+    from .subtyping import comp_sub  # cyclic by nature: matching needs DefType
+
+    for i, dt in enumerate(types):
+        sup = dt.supertype
+        if sup is None:
+            continue
+        if sup.final:
+            raise InvalidError(f"sub type {i} does not match super type: final")
+        if sup.kind is not dt.kind or not comp_sub(dt.comp, sup.comp):
+            raise InvalidError(f"sub type {i} does not match super type")
+    return group
+
+
+def canonicalize_group(defs: Sequence[DefType], start: int, rec: RecType) -> tuple[DefType, ...]:
+    """Canonical DefTypes of one recursion group whose first index is
+    ``start``; ``defs`` holds the canonical types of the indices before it."""
+    keyer = _Keyer(defs, start, start + len(rec.subtypes))
+    key = tuple(keyer.sub(s) for s in rec.subtypes)
+    group = _GROUPS.get(key)
+    if group is not None:
+        return group.types
+    group = _build(key)
+    with _LOCK:
+        existing = _GROUPS.get(key)
+        if existing is not None:
+            return existing.types
+        _GROUPS[key] = group
+    return group.types
+
+
+def canonicalize(module) -> list[DefType]:
+    """The canonical DefType of every type index of ``module`` (see the
+    module docstring)."""
+    defs: list[DefType] = []
+    groups = module.rec_groups
+    if not groups and module.types:
+        # A module built by hand may list only the flattened types: each
+        # then forms a group of its own.
+        groups = [(i, RecType((s,))) for i, s in enumerate(module.types)]
+    for start, rec in groups:
+        if start != len(defs):
+            raise InvalidError("malformed type section: recursion groups out of order")
+        defs.extend(canonicalize_group(defs, start, rec))
+    if len(defs) != len(module.types):
+        raise InvalidError("malformed type section: groups do not cover the types")
+    return defs
+
+
+def func_deftype(params: Sequence, results: Sequence) -> DefType:
+    """The canonical DefType of a final function type without supertypes whose
+    parameters and results are already resolved (for host functions)."""
+
+    def key_of(t: object) -> object:
+        if type(t) is RefType:
+            heap = t.heap
+            if type(heap) is int:
+                raise InvalidError("host function types must use resolved heap types")
+            return ("ref", t.nullable, t.exact, heap)
+        return t
+
+    key = ((True, (), ("func", tuple(map(key_of, params)), tuple(map(key_of, results))), None, None),)
+    group = _GROUPS.get(key)
+    if group is not None:
+        return group.types[0]
+    group = _build(key)
+    with _LOCK:
+        existing = _GROUPS.get(key)
+        if existing is not None:
+            return existing.types[0]
+        _GROUPS[key] = group
+    return group.types[0]

@@ -1,0 +1,269 @@
+"""Module validation: builds the context from the module's definitions and
+checks every definition against it, in the order the specification's
+module rule describes.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ..errors import InvalidError
+from ..syntax.module import Module, SegmentMode
+from ..syntax.types import (
+    I32,
+    I64,
+    ExternKind,
+    FuncType,
+    GlobalType,
+    Limits,
+    MemType,
+    RefType,
+    TableType,
+    TagType,
+)
+from .canon import canonicalize
+from .code import CodeValidator
+from .context import FuncInfo, ModuleInfo, Resolver
+from .subtyping import TagDesc, ref_sub
+
+_MAX_PAGE_LOG2 = 16
+
+
+def _check_limits(lim: Limits, bound: int, what: str) -> None:
+    if lim.max is not None and lim.min > lim.max:
+        raise InvalidError("size minimum must not be greater than maximum")
+    if lim.min > bound or (lim.max is not None and lim.max > bound):
+        raise InvalidError(what)
+
+
+def _check_memtype(mt: MemType) -> None:
+    if type(mt) is not MemType:
+        raise InvalidError("malformed memory type")
+    if mt.page_size_log2 not in (0, _MAX_PAGE_LOG2):
+        raise InvalidError("invalid custom page size")
+    bits = 64 if mt.addr64 else 32
+    # The byte size must fit the address space; with 1-byte pages the last
+    # address must stay representable, hence one page less.
+    bound = (1 << bits) >> mt.page_size_log2
+    if mt.page_size_log2 == 0:
+        bound -= 1
+    if mt.addr64:
+        what = f"memory size must be at most {bound} pages"
+    elif mt.page_size_log2 == _MAX_PAGE_LOG2:
+        what = "memory size must be at most 65536 pages (4GiB)"
+    else:
+        what = f"memory size must be at most {bound} pages"
+    _check_limits(mt.limits, bound, what)
+    if mt.shared and mt.limits.max is None:
+        raise InvalidError("shared memory must have maximum")
+
+
+def _check_tabletype(tt: TableType, res: Resolver) -> TableType:
+    if type(tt) is not TableType:
+        raise InvalidError("malformed table type")
+    bound = (1 << (64 if tt.addr64 else 32)) - 1
+    _check_limits(tt.limits, bound, "table size must be at most 2^32-1 elements")
+    elem = res.ref(tt.elem)
+    return tt if elem is tt.elem else TableType(tt.limits, elem, tt.addr64)
+
+
+def _check_globaltype(gt: GlobalType, res: Resolver) -> GlobalType:
+    if type(gt) is not GlobalType:
+        raise InvalidError("malformed global type")
+    t = res.val(gt.valtype)
+    return gt if t is gt.valtype else GlobalType(t, gt.mutable)
+
+
+def _check_tagtype(tt: TagType, res: Resolver):
+    if type(tt) is not TagType:
+        raise InvalidError("malformed tag type")
+    dt = res.functype(tt.typeidx)
+    if dt.comp.results:
+        raise InvalidError("non-empty tag result type")
+    return dt
+
+
+def _const_expr(
+    info: ModuleInfo, res: Resolver, expr, t: object, globals_limit: Optional[int] = None
+) -> None:
+    if not expr:
+        raise InvalidError("constant expression required: empty expression")
+    v = CodeValidator(info, res, [], set(), (t,), const=True, globals_limit=globals_limit)
+    v.run(expr, (), (t,))
+
+
+def _declared_refs(module: Module) -> frozenset:
+    """C.refs: functions referenced outside function bodies."""
+    refs = set()
+
+    def scan(expr) -> None:
+        if expr:
+            for instr in expr:
+                if instr[0].name == "REF_FUNC":
+                    refs.add(instr[1])
+
+    for g in module.globals:
+        scan(g.init)
+    for t in module.tables:
+        scan(t.init)
+    for e in module.elems:
+        scan(e.offset)
+        for expr in e.init:
+            scan(expr)
+    for ex in module.exports:
+        if ex.kind == ExternKind.FUNC:
+            refs.add(ex.index)
+    return frozenset(refs)
+
+
+def _imports(module: Module, info: ModuleInfo, res: Resolver) -> None:
+    for imp in module.imports:
+        kind, desc = imp.kind, imp.desc
+        if kind == ExternKind.FUNC:
+            dt = res.functype(desc)
+            info.funcs.append(dt)
+            info.imports.append(dt)
+        elif kind == ExternKind.TABLE:
+            tt = _check_tabletype(desc, res)  # type: ignore[arg-type]
+            info.tables.append(tt)
+            info.imports.append(tt)
+        elif kind == ExternKind.MEMORY:
+            _check_memtype(desc)  # type: ignore[arg-type]
+            info.mems.append(desc)  # type: ignore[arg-type]
+            info.imports.append(desc)  # type: ignore[arg-type]
+        elif kind == ExternKind.GLOBAL:
+            gt = _check_globaltype(desc, res)  # type: ignore[arg-type]
+            info.globals.append(gt)
+            info.imports.append(gt)
+        elif kind == ExternKind.TAG:
+            dt = _check_tagtype(desc, res)  # type: ignore[arg-type]
+            info.tags.append(dt)
+            info.imports.append(TagDesc(dt))
+        else:
+            raise InvalidError(f"malformed import kind {kind!r}")
+    info.n_imported_funcs = len(info.funcs)
+    info.n_imported_tables = len(info.tables)
+    info.n_imported_mems = len(info.mems)
+    info.n_imported_globals = len(info.globals)
+    info.n_imported_tags = len(info.tags)
+
+
+def _function(info: ModuleInfo, res: Resolver, index: int, func) -> FuncInfo:
+    dt = info.funcs[info.n_imported_funcs + index]
+    ft: FuncType = dt.comp
+    declared = res.vals(tuple(func.locals))
+    locals_ = list(ft.params) + list(declared)
+    base = len(ft.params)
+    unset = {
+        base + k for k, t in enumerate(declared) if type(t) is RefType and not t.nullable
+    }
+    v = CodeValidator(info, res, locals_, unset, ft.results)
+    v.run(func.body, (), ft.results)
+    return FuncInfo(dt, ft.params, ft.results, declared)
+
+
+def _validate(module: Module) -> ModuleInfo:
+    info = ModuleInfo()
+    info.types = canonicalize(module)
+    res = Resolver(info.types)
+    _imports(module, info, res)
+
+    # The context C' of the spec: functions and declared references are
+    # known to every definition; globals only to those after them.
+    for f in module.funcs:
+        info.funcs.append(res.functype(f.typeidx))
+    info.refs = _declared_refs(module)
+    for tag in module.tags:
+        info.tags.append(_check_tagtype(tag, res))
+
+    for g in module.globals:
+        gt = _check_globaltype(g.type, res)
+        _const_expr(info, res, g.init, gt.valtype, globals_limit=len(info.globals))
+        info.globals.append(gt)
+
+    for mt in module.mems:
+        _check_memtype(mt)
+        info.mems.append(mt)
+
+    for table in module.tables:
+        tt = _check_tabletype(table.type, res)
+        if table.init is not None:
+            _const_expr(info, res, table.init, tt.elem)
+        elif not tt.elem.nullable:
+            raise InvalidError("type mismatch: non-nullable table requires an initialiser")
+        info.tables.append(tt)
+
+    info.n_datas = len(module.datas)
+    for e in module.elems:
+        info.elems.append(res.ref(e.type))
+
+    for k, func in enumerate(module.funcs):
+        info.code.append(_function(info, res, k, func))
+
+    for d in module.datas:
+        if d.mode == SegmentMode.ACTIVE:
+            m = _mem(info, d.memory)
+            _const_expr(info, res, d.offset, I64 if m.addr64 else I32)
+
+    for k, e in enumerate(module.elems):
+        rt = info.elems[k]
+        for expr in e.init:
+            _const_expr(info, res, expr, rt)
+        if e.mode == SegmentMode.ACTIVE:
+            tables = info.tables
+            if not 0 <= e.table < len(tables):
+                raise InvalidError(f"unknown table {e.table}")
+            tt = tables[e.table]
+            if not ref_sub(rt, tt.elem):
+                raise InvalidError("type mismatch: element segment does not match its table")
+            _const_expr(info, res, e.offset, I64 if tt.addr64 else I32)
+
+    if module.start is not None:
+        x = module.start
+        if not 0 <= x < len(info.funcs):
+            raise InvalidError(f"unknown function {x}")
+        ft = info.funcs[x].comp
+        if ft.params or ft.results:
+            raise InvalidError("start function must have type [] -> []")
+
+    sizes = {
+        ExternKind.FUNC: len(info.funcs),
+        ExternKind.TABLE: len(info.tables),
+        ExternKind.MEMORY: len(info.mems),
+        ExternKind.GLOBAL: len(info.globals),
+        ExternKind.TAG: len(info.tags),
+    }
+    names = {ExternKind.FUNC: "function", ExternKind.TABLE: "table",
+             ExternKind.MEMORY: "memory", ExternKind.GLOBAL: "global", ExternKind.TAG: "tag"}
+    for ex in module.exports:
+        if ex.kind not in sizes:
+            raise InvalidError(f"malformed export kind {ex.kind!r}")
+        if not 0 <= ex.index < sizes[ex.kind]:
+            raise InvalidError(f"unknown {names[ex.kind]} {ex.index}")
+        if ex.name in info.exports:
+            raise InvalidError("duplicate export name")
+        info.exports[ex.name] = (ex.kind, ex.index)
+    return info
+
+
+def _mem(info: ModuleInfo, x: int) -> MemType:
+    if not 0 <= x < len(info.mems):
+        raise InvalidError(f"unknown memory {x}")
+    return info.mems[x]
+
+
+def validate_module(module: Module) -> ModuleInfo:
+    """Validate a decoded module; return its :class:`ModuleInfo`.
+
+    Raises :class:`~engine.errors.InvalidError` for any invalid module; no
+    other exception escapes for a module the decoder can produce (a module
+    assembled by hand with ill-shaped parts also gets an InvalidError).
+    """
+    try:
+        return _validate(module)
+    except InvalidError:
+        raise
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+        raise InvalidError(f"malformed module structure: {type(exc).__name__}: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidError("module too deeply nested to validate") from exc
