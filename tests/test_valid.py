@@ -497,3 +497,19 @@ def test_operators_after_final_end():
     m = func_module([])
     m.funcs[0] = Func(0, (), (END, (O.NOP,)))
     bad(m, "operators remaining after end of function")
+
+
+def test_br_table_in_unreachable_code_keeps_unknown_operands():
+    # The operand popped for one target is pushed back unknown, so targets of
+    # different types still agree.
+    body = [(O.BLOCK, F64), (O.BLOCK, F32), (O.UNREACHABLE,), (O.I32_CONST, 1), (O.BR_TABLE, (0, 1), 1),
+            END, (O.DROP,), (O.F64_CONST, 0), END]
+    ok(func_module(body, results=[F64]))
+
+
+def test_table_initialiser_sees_only_imported_globals():
+    imp = Import("m", "g", ExternKind.GLOBAL, GlobalType(FUNCREF, False))
+    g = Global(GlobalType(FUNCREF, False), ((O.REF_NULL, AbsHeapType.FUNC), END))
+    ok(build(imports=[imp], tables=[Table(TableType(Limits(1), FUNCREF), ((O.GLOBAL_GET, 0), END))]))
+    bad(build(globals_=[g], tables=[Table(TableType(Limits(1), FUNCREF), ((O.GLOBAL_GET, 0), END))]),
+        "unknown global")

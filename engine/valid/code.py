@@ -113,15 +113,16 @@ class CodeValidator:
         return vals.pop()
 
     def pop_expect(self, expect: object) -> object:
+        """Pop an operand matching ``expect``; returns it (None if unknown)."""
         vals = self.vals
         frame = self.ctrls[-1]
         if len(vals) == frame.height:
             if frame.unreachable:
-                return expect
+                return None
             raise _mismatch(f"instruction requires [{expect}] but stack has []")
         actual = vals.pop()
         if actual is expect or actual is None:
-            return expect if actual is None else actual
+            return actual
         if not val_sub(actual, expect):
             raise _mismatch(f"instruction requires [{expect}] but stack has [{actual}]")
         return actual

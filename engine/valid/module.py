@@ -188,7 +188,8 @@ def _validate(module: Module) -> ModuleInfo:
     for table in module.tables:
         tt = _check_tabletype(table.type, res)
         if table.init is not None:
-            _const_expr(info, res, table.init, tt.elem)
+            # Table initialisers see only the imported globals (context C').
+            _const_expr(info, res, table.init, tt.elem, globals_limit=info.n_imported_globals)
         elif not tt.elem.nullable:
             raise InvalidError("type mismatch: non-nullable table requires an initialiser")
         info.tables.append(tt)
