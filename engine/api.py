@@ -1,6 +1,7 @@
-"""The embedding API (placeholder signatures; the runtime fills them in).
+"""The embedding API, re-exported by :mod:`engine`.
 
-Every class here is part of the public API re-exported by :mod:`engine`.
+The runtime objects themselves (Func, Memory, Table, Global, Tag, Instance)
+are the API objects; this module adds the type constructors.
 """
 
 from __future__ import annotations
@@ -11,17 +12,9 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 
 from .syntax import types as _t
 
-_NOT_YET = "engine not implemented yet"
 
 
-def f32_to_bits(value: float) -> int:
-    """The exact f32 bit pattern of an f32 value returned by the engine."""
-    raise NotImplementedError(_NOT_YET)
-
-
-def f32_from_bits(bits: int) -> float:
-    """The engine's f32 value for an f32 bit pattern (NaN payloads kept)."""
-    raise NotImplementedError(_NOT_YET)
+from .runtime.values import f32_from_bits, f32_to_bits  # noqa: E402,F401
 
 
 class ValType:
@@ -95,72 +88,9 @@ def TagType(functype: _t.FuncType) -> _t.FuncType:  # noqa: N802
     return functype
 
 
-class Config:
-    """Engine settings: call-depth limit and per-proposal feature switches."""
-
-    def __init__(self, **kwargs: Any):
-        raise NotImplementedError(_NOT_YET)
-
-
-class Engine:
-    def __init__(self, config: Optional[Config] = None):
-        raise NotImplementedError(_NOT_YET)
-
-
-class Store:
-    def __init__(self, engine: Engine):
-        raise NotImplementedError(_NOT_YET)
-
-
-class Module:
-    def __init__(self, engine: Engine, wasm: bytes):
-        raise NotImplementedError(_NOT_YET)
-
-    @staticmethod
-    def validate(engine: Engine, wasm: bytes) -> None:
-        raise NotImplementedError(_NOT_YET)
-
-
-class Linker:
-    def __init__(self, engine: Engine):
-        raise NotImplementedError(_NOT_YET)
-
-
-class Instance:
-    pass
-
-
-class Func:
-    pass
-
-
-class Memory:
-    pass
-
-
-class Table:
-    pass
-
-
-class Global:
-    pass
-
-
-class Tag:
-    pass
-
-
-class StructRef:
-    pass
-
-
-class ArrayRef:
-    pass
-
-
-class I31Ref:
-    pass
-
-
-class ExnRef:
-    pass
+from .runtime.instance import Instance  # noqa: E402,F401
+from .runtime.linker import Linker  # noqa: E402,F401
+from .runtime.module import Module  # noqa: E402,F401
+from .runtime.objects import Func, Global, Memory, Table, Tag  # noqa: E402,F401
+from .runtime.store import Config, Engine, Store  # noqa: E402,F401
+from .runtime.gc import ArrayRef, ExnRef, I31Ref, StructRef  # noqa: E402,F401

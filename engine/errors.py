@@ -78,3 +78,8 @@ class WasmException(WasmError):
         super().__init__(f"uncaught wasm exception ({len(payload)} values)")
         self.tag = tag
         self.payload = tuple(payload)
+
+
+class UsageError(WasmError, TypeError):
+    """The host misused the API: wrong number or type of arguments, an item
+    from another store, a value that does not fit its type."""

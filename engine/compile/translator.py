@@ -1,0 +1,1003 @@
+"""Translate one validated Wasm function into Python source.
+
+The structured lowering maps Wasm control flow onto Python control flow:
+
+* Wasm locals are Python locals ``L0 .. Ln``; operand-stack slots are either
+  pending pure expressions (kept symbolically and substituted into the
+  instruction that consumes them) or temporaries ``T0 ..``.
+* A construct that some branch targets becomes ``while True: ... break``
+  (free at run time in CPython: a loop costs no instruction on entry). A
+  branch to the innermost such loop is ``break`` (block) or ``continue``
+  (Wasm loop); a branch further out stores the target's number in ``BR``,
+  breaks, and each loop it leaves re-dispatches after its end.
+* Label values travel in variables ``B<construct>_<i>``.
+* Wasm calls are Python calls; several results are tuples.
+
+Only names made up here and numeric literals are ever written into the
+source: anything else (special floats, br_table maps, types) is a constant
+``K<n>`` bound through the closure (see :mod:`engine.compile.codegen`).
+
+CPython refuses more than 20 statically nested loops/try blocks and about
+100 indentation levels; when a function would exceed either, the translator
+raises :class:`TooDeep` and the caller uses the general lowering
+(:mod:`engine.compile.flat`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import struct
+from typing import Callable, Optional
+
+from ..syntax import types as T
+from ..syntax.opcodes import CatchKind, Op
+from .analysis import BodyFacts, Construct, analyse
+from .context import FunctionContext
+
+MAX_STATIC_BLOCKS = 17
+MAX_INDENT = 88
+MAX_PENDING_TEXT = 160
+
+_SIMPLE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)$")
+_PLACEHOLDER = re.compile(r"\{(\d)\}")
+
+
+class TooDeep(Exception):
+    """The structured lowering would exceed CPython's static nesting limits."""
+
+
+class Unsupported(Exception):
+    """An instruction this translator does not handle yet."""
+
+
+class _Entry:
+    """A symbolic operand-stack slot: Python source text, the mask of Wasm
+    locals it reads, and whether it is a plain name or literal."""
+
+    __slots__ = ("text", "mask", "simple")
+
+    def __init__(self, text: str, mask: int = 0, simple: bool = False):
+        self.text = text
+        self.mask = mask
+        self.simple = simple
+
+
+class _Frame:
+    __slots__ = (
+        "kind", "construct", "ident", "nparams", "nresults", "height",
+        "is_while", "vars", "unreachable", "propagated", "indent", "blocks",
+        "entry_params", "else_seen", "exc_var", "in_handler", "then_reachable",
+    )
+
+    def __init__(self, kind, construct, ident, nparams, nresults, height, indent, blocks):
+        self.kind = kind
+        self.construct = construct
+        self.ident = ident
+        self.nparams = nparams
+        self.nresults = nresults
+        self.height = height  # stack height below the params
+        self.is_while = False
+        self.vars: list[str] = []  # label variables (results; params for loops)
+        self.unreachable = False
+        self.propagated: set = set()  # frames reached through BR from inside
+        self.indent = indent
+        self.blocks = blocks  # static Python block depth of the body
+        self.entry_params: list[_Entry] = []
+        self.else_seen = False
+        self.then_reachable = True
+        self.exc_var: Optional[str] = None
+        self.in_handler = False
+
+
+def _templates():
+    from .. import numeric
+
+    return numeric.SCALAR_OPS
+
+
+class Translator:
+    """Translate function ``funcidx`` of a module, described by ``ctx``."""
+
+    def __init__(self, ctx: FunctionContext, funcidx: int):
+        self.ctx = ctx
+        self.funcidx = funcidx
+        func = ctx.func(funcidx)
+        self.body = func.body
+        self.functype = ctx.func_type(funcidx)
+        self.local_types = list(self.functype.params) + list(func.locals)
+        self.lines: list[str] = []
+        self.stack: list[_Entry] = []
+        self.frames: list[_Frame] = []
+        self.ntemps = 0
+        self.nonlocals: set[str] = set()
+        self.uses_br = False
+        self.facts: BodyFacts = analyse(self.body)
+        self.templates = _templates()
+
+    # -- output helpers ---------------------------------------------------
+
+    def emit(self, line: str) -> None:
+        self.lines.append("    " * self.frames[-1].indent + line if self.frames else line)
+
+    def emit_at(self, indent: int, line: str) -> None:
+        self.lines.append("    " * indent + line)
+
+    def temp(self) -> str:
+        self.ntemps += 1
+        return f"T{self.ntemps}"
+
+    # -- operand stack ----------------------------------------------------
+
+    def push(self, text: str, mask: int = 0, simple: Optional[bool] = None) -> None:
+        if simple is None:
+            simple = bool(_SIMPLE.match(text))
+        if not simple and len(text) > MAX_PENDING_TEXT:
+            t = self.temp()
+            self.emit(f"{t} = {text}")
+            self.stack.append(_Entry(t, 0, True))
+            return
+        self.stack.append(_Entry(text, mask, simple))
+
+    def push_temp(self, rhs: str) -> str:
+        t = self.temp()
+        self.emit(f"{t} = {rhs}")
+        self.stack.append(_Entry(t, 0, True))
+        return t
+
+    def pop(self) -> _Entry:
+        return self.stack.pop()
+
+    def pop_n(self, n: int) -> list[_Entry]:
+        if n == 0:
+            return []
+        vals = self.stack[-n:]
+        del self.stack[-n:]
+        return vals
+
+    def atom(self, e: _Entry) -> str:
+        """Text of ``e`` as a name or literal, materialising it if needed."""
+        if e.simple:
+            return e.text
+        t = self.temp()
+        self.emit(f"{t} = {e.text}")
+        e.text, e.mask, e.simple = t, 0, True
+        return t
+
+    def materialise_stack(self, mask: int, lo: int = 0) -> None:
+        """Give every pending slot from ``lo`` up that reads a local in
+        ``mask`` (or is an expression, when mask is -1) its own temporary."""
+        for e in self.stack[lo:]:
+            if e.mask & mask and not (e.simple and not e.text.startswith("L")):
+                t = self.temp()
+                self.emit(f"{t} = {e.text}")
+                e.text, e.mask, e.simple = t, 0, True
+
+    # -- control frames ---------------------------------------------------
+
+    def block_arity(self, bt) -> tuple[int, int]:
+        if bt is None:
+            return 0, 0
+        if isinstance(bt, int):
+            ft = self.ctx.type_func(bt)
+            return len(ft.params), len(ft.results)
+        return 0, 1
+
+    def cur(self) -> _Frame:
+        return self.frames[-1]
+
+    def label_frame(self, label: int, skip_handler: bool = False) -> _Frame:
+        return self.frames[-1 - label]
+
+    def label_arity(self, f: _Frame) -> int:
+        return f.nparams if f.kind == "loop" else f.nresults
+
+    def enter(self, kind: str, pc: int, nparams: int, nresults: int) -> _Frame:
+        parent = self.cur()
+        construct = self.facts.constructs[pc]
+        # pending slots reading locals written inside would see the new values
+        self.materialise_stack(construct.written)
+        f = _Frame(kind, construct, pc + 1, nparams, nresults,
+                   len(self.stack) - nparams, parent.indent, parent.blocks)
+        f.is_while = construct.targeted
+        if f.is_while:
+            self.ensure_depth(f.blocks + 1, f.indent + 1)
+        if f.is_while or kind == "if" or kind in ("try_table", "try"):
+            f.vars = [f"B{f.ident}_{i}" for i in range(nresults)]
+        if kind == "loop" and f.is_while and nparams:
+            f.vars = [f"B{f.ident}_{i}" for i in range(nparams)]
+            params = self.pop_n(nparams)
+            self.assign(f.vars, params)
+            for v in f.vars:
+                self.stack.append(_Entry(v, 0, True))
+        # copies: the then-branch of an if may materialise its params in place
+        f.entry_params = [_Entry(e.text, e.mask, e.simple)
+                          for e in self.stack[len(self.stack) - nparams:]] if nparams else []
+        self.frames.append(f)
+        return f
+
+    def ensure_depth(self, blocks: int, indent: int) -> None:
+        if blocks > MAX_STATIC_BLOCKS or indent > MAX_INDENT:
+            raise TooDeep()
+
+    def assign(self, names: list[str], entries: list[_Entry]) -> None:
+        if not names:
+            return
+        if len(names) == 1:
+            if names[0] != entries[0].text:
+                self.emit(f"{names[0]} = {entries[0].text}")
+            return
+        self.emit(f"{', '.join(names)} = {', '.join(e.text for e in entries)}")
+
+    def branch(self, label: int, values: Optional[list[_Entry]] = None) -> None:
+        """Emit the jump to ``label`` carrying the top stack values (left on
+        the stack: callers pop them when the branch is unconditional)."""
+        target = self.frames[-1 - label]
+        arity = self.label_arity(target) if target.kind != "func" else len(self.functype.results)
+        if values is None:
+            values = self.stack[len(self.stack) - arity:] if arity else []
+        if target.kind == "func":
+            self.emit_return(values)
+            return
+        if target.kind == "loop" and not target.is_while:
+            raise AssertionError("branch to a loop that is not a Python loop")
+        self.assign(target.vars if arity else [], values)
+        # innermost Python loop between here and the target
+        for f in reversed(self.frames):
+            if f.is_while:
+                inner = f
+                break
+        else:  # pragma: no cover - a targeted construct is always a loop
+            raise AssertionError("no Python loop for branch")
+        if inner is target:
+            self.emit("continue" if target.kind == "loop" else "break")
+        else:
+            self.uses_br = True
+            inner.propagated.add(target)
+            self.emit(f"BR = {target.ident}")
+            self.emit("break")
+
+    def emit_return(self, values: list[_Entry]) -> None:
+        if not values:
+            self.emit("return")
+        elif len(values) == 1:
+            self.emit(f"return {values[0].text}")
+        else:
+            self.emit(f"return ({', '.join(v.text for v in values)})")
+
+    def after_while(self, f: _Frame) -> None:
+        """Re-dispatch branches that left the Python loop of ``f``."""
+        targets = list(f.propagated)
+        if not targets:
+            return
+        outer = None
+        for g in reversed(self.frames):
+            if g.is_while:
+                outer = g
+                break
+        self.emit("if BR:")
+        ind = self.cur().indent + 1
+        mine = [t for t in targets if t is outer]
+        others = [t for t in targets if t is not outer]
+        if mine:
+            if others:
+                self.emit_at(ind, f"if BR == {outer.ident}:")
+                self.emit_at(ind + 1, "BR = 0")
+                self.emit_at(ind + 1, "continue" if outer.kind == "loop" else "break")
+                self.emit_at(ind, "break")
+            else:
+                self.emit_at(ind, "BR = 0")
+                self.emit_at(ind, "continue" if outer.kind == "loop" else "break")
+        else:
+            self.emit_at(ind, "break")
+        for t in others:
+            outer.propagated.add(t)
+
+    # -- the main loop ----------------------------------------------------
+
+    def translate(self) -> str:
+        """Return the Python source of ``def F<i>(...)``."""
+        nparams = len(self.functype.params)
+        nresults = len(self.functype.results)
+        args = ", ".join(f"L{i}" for i in range(nparams))
+        func = _Frame("func", None, 0, 0, nresults, 0, 1, 0)
+        self.frames.append(func)
+        self.init_locals(nparams)
+        body = self.body
+        n = len(body)
+        pc = 0
+        handlers = self.handlers
+        constructs = self.facts.constructs
+        while pc < n:
+            ins = body[pc]
+            op = ins[0]
+            f = self.frames[-1]
+            if f.unreachable and op not in _STRUCTURE:
+                if op in _OPENERS:
+                    pc = constructs[pc].end + 1
+                    continue
+                pc += 1
+                continue
+            h = handlers.get(op)
+            if h is None:
+                h = self.numeric_handler(op)
+            h(self, ins, pc)
+            pc += 1
+            if not self.frames:
+                break
+        head = [f"def F{self.funcidx}({args}):"]
+        if self.nonlocals:
+            head.append(f"    nonlocal {', '.join(sorted(self.nonlocals))}")
+        if self.uses_br:
+            head.append("    BR = 0")
+        return "\n".join(head + self.lines) + "\n"
+
+    def init_locals(self, nparams: int) -> None:
+        for i, t in enumerate(self.local_types[nparams:], start=nparams):
+            self.emit(f"L{i} = {_default_literal(t)}")
+
+    # -- numeric ----------------------------------------------------------
+
+    def numeric_handler(self, op):
+        tmpl = self.templates.get(op)
+        if tmpl is None:
+            raise Unsupported(f"instruction {op.name} is not supported by the translator")
+        info = _template_info(tmpl) + (2 if op in _TWO_RESULTS else 1,)
+
+        def handler(self, ins, pc, tmpl=tmpl, info=info):
+            nargs, repeated, pure, nres = info
+            args = self.pop_n(nargs)
+            texts = []
+            mask = 0
+            for i, e in enumerate(args):
+                if i in repeated and not e.simple:
+                    self.atom(e)
+                texts.append(e.text)
+                mask |= e.mask
+            text = tmpl.format(*texts)
+            if nres != 1:
+                names = [self.temp() for _ in range(nres)]
+                self.emit(f"{', '.join(names)} = {text}")
+                for name in names:
+                    self.stack.append(_Entry(name, 0, True))
+            elif pure:
+                self.push(text, mask, False)
+            else:
+                self.push_temp(text)
+
+        self.handlers[op] = handler
+        return handler
+
+
+def _default_literal(t) -> str:
+    if t in (T.I32, T.I64) or t is T.V128:
+        return "0"
+    if t in (T.F32, T.F64):
+        return "0.0"
+    return "None"
+
+
+_OPENERS = frozenset({Op.BLOCK, Op.LOOP, Op.IF, Op.TRY_TABLE, Op.TRY})
+_STRUCTURE = frozenset({Op.BLOCK, Op.LOOP, Op.IF, Op.ELSE, Op.END, Op.TRY_TABLE, Op.TRY,
+                        Op.CATCH, Op.CATCH_ALL, Op.DELEGATE})
+
+
+_TMPL_CACHE: dict[str, tuple] = {}
+_TWO_RESULTS = frozenset({Op.I64_ADD128, Op.I64_SUB128, Op.I64_MUL_WIDE_S, Op.I64_MUL_WIDE_U})
+
+
+def _template_info(tmpl: str) -> tuple:
+    """(operand count, operands used more than once, pure?)."""
+    info = _TMPL_CACHE.get(tmpl)
+    if info is None:
+        nums = [int(m) for m in _PLACEHOLDER.findall(tmpl)]
+        nargs = max(nums) + 1 if nums else 0
+        repeated = {i for i in set(nums) if nums.count(i) > 1}
+        # calls (names followed by "(") and integer division may trap or be
+        # costly: such results are computed at once, in order
+        pure = "(" not in re.sub(r"(?<![A-Za-z0-9_])\(", "", tmpl) and "//" not in tmpl and "%" not in tmpl
+        info = (nargs, repeated, pure)
+        _TMPL_CACHE[tmpl] = info
+    return info
+
+
+# -- instruction handlers --------------------------------------------------------
+
+Handler = Callable[[Translator, tuple, int], None]
+_H: dict[Op, Handler] = {}
+
+
+def handles(*ops: Op):
+    def deco(fn):
+        for op in ops:
+            _H[op] = fn
+        return fn
+    return deco
+
+
+Translator.handlers = _H  # type: ignore[attr-defined]
+
+
+@handles(Op.NOP)
+def _nop(self: Translator, ins, pc):
+    pass
+
+
+@handles(Op.UNREACHABLE)
+def _unreachable(self: Translator, ins, pc):
+    self.emit("raise Trap(TC_UNREACHABLE)")
+    self.cur().unreachable = True
+
+
+@handles(Op.BLOCK)
+def _block(self: Translator, ins, pc):
+    nparams, nresults = self.block_arity(ins[1])
+    f = self.enter("block", pc, nparams, nresults)
+    if f.is_while:
+        self.emit("while True:")
+        f.indent += 1
+        f.blocks += 1
+
+
+@handles(Op.LOOP)
+def _loop(self: Translator, ins, pc):
+    nparams, nresults = self.block_arity(ins[1])
+    f = self.enter("loop", pc, nparams, nresults)
+    if f.is_while:
+        self.emit("while True:")
+        f.indent += 1
+        f.blocks += 1
+
+
+@handles(Op.IF)
+def _if(self: Translator, ins, pc):
+    nparams, nresults = self.block_arity(ins[1])
+    cond = self.pop()
+    f = self.enter("if", pc, nparams, nresults)
+    if f.is_while:
+        self.emit("while True:")
+        f.indent += 1
+        f.blocks += 1
+    self.ensure_depth(f.blocks, f.indent + 1)
+    self.emit(f"if {cond.text}:")
+    f.indent += 1
+    self.emit("pass")
+
+
+@handles(Op.ELSE)
+def _else(self: Translator, ins, pc):
+    f = self.cur()
+    f.then_reachable = not f.unreachable
+    if not f.unreachable:
+        self.assign(f.vars, self.pop_n(f.nresults))
+    del self.stack[f.height:]
+    self.stack.extend(_Entry(e.text, e.mask, e.simple) for e in f.entry_params)
+    f.unreachable = False
+    f.else_seen = True
+    self.emit_at(f.indent - 1, "else:")
+    self.emit("pass")
+
+
+@handles(Op.END)
+def _end(self: Translator, ins, pc):
+    f = self.frames.pop()
+    if f.kind == "func":
+        if not f.unreachable:
+            self.frames.append(f)
+            self.emit_return(self.pop_n(len(self.functype.results)))
+            self.frames.pop()
+        return
+    reachable = not f.unreachable
+    if f.kind == "if":
+        if reachable:
+            self.assign(f.vars, self.pop_n(f.nresults))
+        if not f.else_seen:
+            # the missing else passes the params through as results
+            self.emit_at(f.indent - 1, "else:")
+            self.emit_at(f.indent, "pass")
+            self.assign_at(f.indent, f.vars, f.entry_params)
+            reachable = True
+        else:
+            reachable = reachable or f.then_reachable or f.is_while
+        if not reachable:
+            self.cur().unreachable = True
+        indent = f.indent - 1
+        if f.is_while:
+            self.emit_at(indent, "break")
+        del self.stack[f.height:]
+        self.stack.extend(_Entry(v, 0, True) for v in f.vars)
+        if f.is_while:
+            self.after_while(f)
+        return
+    if f.kind in ("try_table", "try"):
+        self.end_try(f, reachable)
+        return
+    # block or loop
+    if f.is_while:
+        if reachable:
+            if f.kind == "loop":
+                results = self.pop_n(f.nresults)
+                names = [self.temp() for _ in results]
+                self.assign_at(f.indent, names, results)
+                results = [_Entry(n, 0, True) for n in names]
+            else:
+                self.assign_at(f.indent, f.vars, self.pop_n(f.nresults))
+        self.emit_at(f.indent, "break")
+        del self.stack[f.height:]
+        if f.kind == "loop":
+            if reachable:
+                self.stack.extend(results)
+            else:  # a loop is left only by falling through its end
+                self.cur().unreachable = True
+        else:
+            self.stack.extend(_Entry(v, 0, True) for v in f.vars)
+        self.after_while(f)
+    else:
+        if reachable:
+            results = self.pop_n(f.nresults)
+            del self.stack[f.height:]
+            self.stack.extend(results)
+        else:
+            del self.stack[f.height:]
+            self.cur().unreachable = True
+            # the stack is polymorphic from here to the parent's end
+
+
+def _assign_at(self: Translator, indent: int, names, entries) -> None:
+    if not names:
+        return
+    if len(names) == 1:
+        if names[0] != entries[0].text:
+            self.emit_at(indent, f"{names[0]} = {entries[0].text}")
+        return
+    self.emit_at(indent, f"{', '.join(names)} = {', '.join(e.text for e in entries)}")
+
+
+Translator.assign_at = _assign_at  # type: ignore[attr-defined]
+
+
+@handles(Op.BR)
+def _br(self: Translator, ins, pc):
+    self.branch(ins[1])
+    self.cur().unreachable = True
+
+
+@handles(Op.BR_IF)
+def _br_if(self: Translator, ins, pc):
+    cond = self.pop()
+    target = self.frames[-1 - ins[1]]
+    arity = self.label_arity(target) if target.kind != "func" else len(self.functype.results)
+    f = self.cur()
+    self.ensure_depth(f.blocks, f.indent + 1)
+    self.emit(f"if {cond.text}:")
+    f.indent += 1
+    try:
+        self.branch(ins[1])
+    finally:
+        f.indent -= 1
+
+
+@handles(Op.BR_TABLE)
+def _br_table(self: Translator, ins, pc):
+    labels, default = ins[1], ins[2]
+    idx = self.atom(self.pop())
+    f = self.cur()
+    distinct: list[int] = []
+    for lab in labels:
+        if lab not in distinct:
+            distinct.append(lab)
+    if default not in distinct:
+        distinct.append(default)
+    self.ensure_depth(f.blocks, f.indent + 1)
+    if len(distinct) == 1:
+        self.branch(default)
+    elif len(labels) <= 4:
+        # a short chain of comparisons
+        groups: dict[int, list[int]] = {}
+        for i, lab in enumerate(labels):
+            groups.setdefault(lab, []).append(i)
+        first = True
+        for lab, idxs in groups.items():
+            if lab == default:
+                continue
+            cond = f"{idx} == {idxs[0]}" if len(idxs) == 1 else f"{idx} in {tuple(idxs)!r}"
+            self.emit(f"{'if' if first else 'elif'} {cond}:")
+            first = False
+            f.indent += 1
+            self.branch(lab)
+            f.indent -= 1
+        if first:
+            self.branch(default)
+        else:
+            self.emit("else:")
+            f.indent += 1
+            self.branch(default)
+            f.indent -= 1
+    else:
+        # map the index to a small target ordinal through a constant tuple
+        ordinal = {lab: k for k, lab in enumerate(distinct)}
+        table = tuple(ordinal[lab] for lab in labels)
+        k = self.ctx.constant(table)
+        sel = self.temp()
+        self.emit(f"{sel} = {k}[{idx}] if {idx} < {len(table)} else {ordinal[default]}")
+        self.emit_dispatch(sel, distinct, 0, len(distinct))
+    f.unreachable = True
+
+
+def _emit_dispatch(self: Translator, sel: str, labels: list[int], lo: int, hi: int) -> None:
+    """Branch to ``labels[sel]`` for ``lo <= sel < hi`` by binary search."""
+    f = self.cur()
+    if hi - lo <= 3:
+        for k in range(lo, hi):
+            if k == hi - 1:
+                if k != lo:
+                    self.emit("else:")
+                    f.indent += 1
+                self.branch(labels[k])
+                if k != lo:
+                    f.indent -= 1
+            else:
+                self.emit(f"{'if' if k == lo else 'elif'} {sel} == {k}:")
+                f.indent += 1
+                self.branch(labels[k])
+                f.indent -= 1
+        return
+    mid = (lo + hi) // 2
+    self.ensure_depth(f.blocks, f.indent + 2)
+    self.emit(f"if {sel} < {mid}:")
+    f.indent += 1
+    self.emit_dispatch(sel, labels, lo, mid)
+    f.indent -= 1
+    self.emit("else:")
+    f.indent += 1
+    self.emit_dispatch(sel, labels, mid, hi)
+    f.indent -= 1
+
+
+Translator.emit_dispatch = _emit_dispatch  # type: ignore[attr-defined]
+
+
+@handles(Op.RETURN)
+def _return(self: Translator, ins, pc):
+    self.emit_return(self.pop_n(len(self.functype.results)))
+    self.cur().unreachable = True
+
+
+def _call_with(self: Translator, callee: str, ft) -> None:
+    args = self.pop_n(len(ft.params))
+    call = f"{callee}({', '.join(a.text for a in args)})"
+    nres = len(ft.results)
+    if nres == 0:
+        self.emit(call)
+    elif nres == 1:
+        self.push_temp(call)
+    else:
+        names = [self.temp() for _ in range(nres)]
+        self.emit(f"{', '.join(names)} = {call}")
+        self.stack.extend(_Entry(n, 0, True) for n in names)
+
+
+Translator.call_with = _call_with  # type: ignore[attr-defined]
+
+
+@handles(Op.CALL)
+def _call(self: Translator, ins, pc):
+    fidx = ins[1]
+    self.call_with(self.ctx.use(f"F{fidx}"), self.ctx.func_type(fidx))
+
+
+@handles(Op.CALL_INDIRECT)
+def _call_indirect(self: Translator, ins, pc):
+    typeidx, tableidx = ins[1], ins[2]
+    ft = self.ctx.type_func(typeidx)
+    idx = self.atom(self.pop())
+    tb = self.ctx.use(f"TB{tableidx}")
+    ty = self.ctx.use(f"TY{typeidx}")
+    ref = self.temp()
+    self.emit(f"{ref} = {tb}[{idx}] if {idx} < len({tb}) else TABLE_OOB()")
+    self.call_with(f"({ref}.fn if {ref} is not None and {ref}.type is {ty} else CHECK_SIG({ref}, {ty}))", ft)
+
+
+@handles(Op.DROP)
+def _drop(self: Translator, ins, pc):
+    self.pop()
+
+
+@handles(Op.SELECT, Op.SELECT_T)
+def _select(self: Translator, ins, pc):
+    c = self.pop()
+    b = self.pop()
+    a = self.pop()
+    self.push(f"({a.text} if {c.text} else {b.text})", a.mask | b.mask | c.mask, False)
+
+
+@handles(Op.LOCAL_GET)
+def _local_get(self: Translator, ins, pc):
+    i = ins[1]
+    self.stack.append(_Entry(f"L{i}", 1 << i, True))
+
+
+def _flush_local(self: Translator, i: int) -> None:
+    bit = 1 << i
+    for e in self.stack:
+        if e.mask & bit:
+            t = self.temp()
+            self.emit(f"{t} = {e.text}")
+            e.text, e.mask, e.simple = t, 0, True
+
+
+@handles(Op.LOCAL_SET)
+def _local_set(self: Translator, ins, pc):
+    i = ins[1]
+    v = self.pop()
+    _flush_local(self, i)
+    if v.text != f"L{i}":
+        self.emit(f"L{i} = {v.text}")
+
+
+@handles(Op.LOCAL_TEE)
+def _local_tee(self: Translator, ins, pc):
+    i = ins[1]
+    v = self.pop()
+    _flush_local(self, i)
+    if v.text != f"L{i}":
+        self.emit(f"L{i} = {v.text}")
+    self.stack.append(_Entry(f"L{i}", 1 << i, True))
+
+
+@handles(Op.GLOBAL_GET)
+def _global_get(self: Translator, ins, pc):
+    g = self.ctx.use(f"G{ins[1]}")
+    if self.ctx.global_mutable(ins[1]):
+        self.push_temp(g)
+    else:
+        self.stack.append(_Entry(g, 0, True))
+
+
+@handles(Op.GLOBAL_SET)
+def _global_set(self: Translator, ins, pc):
+    g = self.ctx.use(f"G{ins[1]}")
+    self.nonlocals.add(g)
+    v = self.pop()
+    self.emit(f"{g} = {v.text}")
+
+
+# -- constants ---------------------------------------------------------------
+
+
+@handles(Op.I32_CONST, Op.I64_CONST)
+def _int_const(self: Translator, ins, pc):
+    self.stack.append(_Entry(str(ins[1]), 0, True))
+
+
+def float_literal(self: Translator, x: float) -> _Entry:
+    if math.isfinite(x):
+        if x == 0.0 and math.copysign(1.0, x) < 0:
+            return _Entry("(-0.0)", 0, False)
+        r = repr(x)
+        if r.startswith("-"):
+            return _Entry(f"({r})", 0, False)
+        return _Entry(r, 0, False)
+    return _Entry(self.ctx.constant(x), 0, True)
+
+
+@handles(Op.F64_CONST)
+def _f64_const(self: Translator, ins, pc):
+    (x,) = struct.unpack("<d", struct.pack("<Q", ins[1]))
+    self.stack.append(float_literal(self, x))
+
+
+@handles(Op.F32_CONST)
+def _f32_const(self: Translator, ins, pc):
+    from ..numeric import f32_from_bits
+
+    self.stack.append(float_literal(self, f32_from_bits(ins[1])))
+
+
+# -- references ----------------------------------------------------------------
+
+
+@handles(Op.REF_NULL)
+def _ref_null(self: Translator, ins, pc):
+    self.stack.append(_Entry("None", 0, True))
+
+
+@handles(Op.REF_IS_NULL)
+def _ref_is_null(self: Translator, ins, pc):
+    v = self.pop()
+    self.push(f"({v.text} is None)", v.mask, False)
+
+
+@handles(Op.REF_FUNC)
+def _ref_func(self: Translator, ins, pc):
+    self.stack.append(_Entry(self.ctx.use(f"FR{ins[1]}"), 0, True))
+
+
+# -- tables --------------------------------------------------------------------
+
+
+@handles(Op.TABLE_GET)
+def _table_get(self: Translator, ins, pc):
+    tb = self.ctx.use(f"TB{ins[1]}")
+    i = self.atom(self.pop())
+    self.push_temp(f"{tb}[{i}] if {i} < len({tb}) else TABLE_OOB()")
+
+
+@handles(Op.TABLE_SET)
+def _table_set(self: Translator, ins, pc):
+    tb = self.ctx.use(f"TB{ins[1]}")
+    v = self.pop()
+    i = self.atom(self.pop())
+    self.emit(f"if {i} >= len({tb}): TABLE_OOB()")
+    self.emit(f"{tb}[{i}] = {v.text}")
+
+
+@handles(Op.TABLE_SIZE)
+def _table_size(self: Translator, ins, pc):
+    tb = self.ctx.use(f"TB{ins[1]}")
+    self.push_temp(f"len({tb})")
+
+
+@handles(Op.TABLE_GROW)
+def _table_grow(self: Translator, ins, pc):
+    ti = self.ctx.use(f"TI{ins[1]}")
+    n = self.pop()
+    v = self.pop()
+    self.push_temp(f"{ti}.grow_raw({n.text}, {v.text})")
+
+
+@handles(Op.TABLE_FILL)
+def _table_fill(self: Translator, ins, pc):
+    tb = self.ctx.use(f"TB{ins[1]}")
+    n, v, i = self.pop(), self.pop(), self.pop()
+    self.emit(f"TABLE_FILL({tb}, {i.text}, {v.text}, {n.text})")
+
+
+@handles(Op.TABLE_COPY)
+def _table_copy(self: Translator, ins, pc):
+    dst = self.ctx.use(f"TB{ins[1]}")
+    src = self.ctx.use(f"TB{ins[2]}")
+    n, s, d = self.pop(), self.pop(), self.pop()
+    self.emit(f"TABLE_COPY({dst}, {src}, {d.text}, {s.text}, {n.text})")
+
+
+@handles(Op.TABLE_INIT)
+def _table_init(self: Translator, ins, pc):
+    el = self.ctx.use(f"EL{ins[1]}")
+    tb = self.ctx.use(f"TB{ins[2]}")
+    n, s, d = self.pop(), self.pop(), self.pop()
+    self.emit(f"TABLE_INIT({tb}, {el}, {d.text}, {s.text}, {n.text})")
+
+
+@handles(Op.ELEM_DROP)
+def _elem_drop(self: Translator, ins, pc):
+    el = self.ctx.use(f"EL{ins[1]}")
+    self.nonlocals.add(el)
+    self.emit(f"{el} = ()")
+
+
+# -- memory --------------------------------------------------------------------
+
+# op -> (template of the loaded value, or None for a special form)
+_LOADS = {
+    Op.I32_LOAD: "LD_U32({m}, {a})[0]",
+    Op.I64_LOAD: "LD_U64({m}, {a})[0]",
+    Op.F64_LOAD: "LD_F64({m}, {a})[0]",
+    Op.I32_LOAD8_U: "{m}[{a}]",
+    Op.I64_LOAD8_U: "{m}[{a}]",
+    Op.I32_LOAD8_S: "SX8_32[{m}[{a}]]",
+    Op.I64_LOAD8_S: "SX8_64[{m}[{a}]]",
+    Op.I32_LOAD16_U: "LD_U16({m}, {a})[0]",
+    Op.I64_LOAD16_U: "LD_U16({m}, {a})[0]",
+    Op.I32_LOAD16_S: "LD_S16({m}, {a})[0] & 0xFFFFFFFF",
+    Op.I64_LOAD16_S: "LD_S16({m}, {a})[0] & 0xFFFFFFFFFFFFFFFF",
+    Op.I64_LOAD32_U: "LD_U32({m}, {a})[0]",
+    Op.I64_LOAD32_S: "LD_S32({m}, {a})[0] & 0xFFFFFFFFFFFFFFFF",
+}
+
+_STORES = {
+    Op.I32_STORE: "ST_U32({m}, {a}, {v})",
+    Op.I64_STORE: "ST_U64({m}, {a}, {v})",
+    Op.F64_STORE: "ST_F64({m}, {a}, {v})",
+    Op.I32_STORE8: "{m}[{a}] = {v} & 0xFF",
+    Op.I64_STORE8: "{m}[{a}] = {v} & 0xFF",
+    Op.I32_STORE16: "ST_U16({m}, {a}, {v} & 0xFFFF)",
+    Op.I64_STORE16: "ST_U16({m}, {a}, {v} & 0xFFFF)",
+    Op.I64_STORE32: "ST_U32({m}, {a}, {v} & 0xFFFFFFFF)",
+}
+
+
+def _address(self: Translator, e: _Entry, offset: int) -> str:
+    if offset == 0:
+        return e.text
+    return f"{e.text} + {offset}"
+
+
+@handles(*_LOADS)
+def _load(self: Translator, ins, pc):
+    _align, offset, mem = ins[1], ins[2], ins[3]
+    m = self.ctx.use(f"M{mem}")
+    a = _address(self, self.pop(), offset)
+    self.push_temp(_LOADS[ins[0]].format(m=m, a=a))
+
+
+@handles(Op.F32_LOAD)
+def _f32_load(self: Translator, ins, pc):
+    _align, offset, mem = ins[1], ins[2], ins[3]
+    m = self.ctx.use(f"M{mem}")
+    ae = self.pop()
+    if offset or not ae.simple:
+        a = self.temp()
+        self.emit(f"{a} = {_address(self, ae, offset)}")
+    else:
+        a = ae.text
+    t = self.push_temp(f"LD_F32({m}, {a})[0]")
+    # unpacking an f32 quietens signalling NaNs: reload the bits of a NaN
+    self.emit(f"if {t} != {t}: {t} = LD_F32_NAN({m}, {a})")
+
+
+@handles(*_STORES)
+def _store(self: Translator, ins, pc):
+    _align, offset, mem = ins[1], ins[2], ins[3]
+    m = self.ctx.use(f"M{mem}")
+    v = self.pop()
+    a = _address(self, self.pop(), offset)
+    self.emit(_STORES[ins[0]].format(m=m, a=a, v=v.text))
+
+
+@handles(Op.F32_STORE)
+def _f32_store(self: Translator, ins, pc):
+    _align, offset, mem = ins[1], ins[2], ins[3]
+    m = self.ctx.use(f"M{mem}")
+    v = self.atom(self.pop())
+    a = _address(self, self.pop(), offset)
+    self.emit(f"ST_F32({m}, {a}, {v}) if {v} == {v} else ST_U32({m}, {a}, F32_BITS({v}))")
+
+
+@handles(Op.MEMORY_SIZE)
+def _memory_size(self: Translator, ins, pc):
+    mi = self.ctx.use(f"MI{ins[1]}")
+    m = self.ctx.use(f"M{ins[1]}")
+    self.push_temp(f"len({m}) >> {mi}.page_log2")
+
+
+@handles(Op.MEMORY_GROW)
+def _memory_grow(self: Translator, ins, pc):
+    mi = self.ctx.use(f"MI{ins[1]}")
+    n = self.pop()
+    self.push_temp(f"{mi}.grow_raw({n.text})")
+
+
+@handles(Op.MEMORY_FILL)
+def _memory_fill(self: Translator, ins, pc):
+    m = self.ctx.use(f"M{ins[1]}")
+    n, v, d = self.pop(), self.pop(), self.pop()
+    self.emit(f"MEM_FILL({m}, {d.text}, {v.text}, {n.text})")
+
+
+@handles(Op.MEMORY_COPY)
+def _memory_copy(self: Translator, ins, pc):
+    dst = self.ctx.use(f"M{ins[1]}")
+    src = self.ctx.use(f"M{ins[2]}")
+    n, s, d = self.pop(), self.pop(), self.pop()
+    self.emit(f"MEM_COPY({dst}, {src}, {d.text}, {s.text}, {n.text})")
+
+
+@handles(Op.MEMORY_INIT)
+def _memory_init(self: Translator, ins, pc):
+    data = self.ctx.use(f"D{ins[1]}")
+    m = self.ctx.use(f"M{ins[2]}")
+    n, s, d = self.pop(), self.pop(), self.pop()
+    self.emit(f"MEM_INIT({m}, {data}, {d.text}, {s.text}, {n.text})")
+
+
+@handles(Op.DATA_DROP)
+def _data_drop(self: Translator, ins, pc):
+    data = self.ctx.use(f"D{ins[1]}")
+    self.nonlocals.add(data)
+    self.emit(f"{data} = b''")
+
+
+# placeholder so the class attribute exists before subclasses extend it
+Translator.end_try = lambda self, f, reachable: (_ for _ in ()).throw(  # type: ignore[attr-defined]
+    Unsupported("exception handling is not supported by the translator yet"))

@@ -1,0 +1,296 @@
+"""Runtime objects: functions, memories, tables, globals and tags.
+
+These are the store's instances and, at the same time, the public API
+objects (``engine.Func``, ``engine.Memory`` ...). Each one that generated code
+touches owns a closure cell: generated functions of every instance that
+defines or imports the object read it through that same cell, so a mutable
+global is one ``STORE_DEREF`` away, and a function compiled lazily is
+installed for all its callers at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import types
+from typing import Any, Callable, Optional, Sequence
+
+from ..errors import InstantiationError, Trap, TrapCode, UsageError
+from ..syntax import types as T
+from . import values as V
+
+CellType = types.CellType
+
+
+class Func:
+    """A function: defined by a module instance or by the host.
+
+    ``func(store, *args)`` calls it with host values and returns None, one
+    value, or a tuple of values.
+    """
+
+    __slots__ = ("type", "fn", "cell", "functype", "host", "name", "__weakref__")
+
+    def __init__(self, store, functype: T.FuncType, callable_: Callable, *, name: str = "host"):
+        from ..valid.canon import func_deftype
+
+        if not callable(callable_):
+            raise UsageError("Func needs a Python callable")
+        ft = T.FuncType(tuple(functype.params), tuple(functype.results))
+        self.functype = ft
+        self.type = func_deftype(ft.params, ft.results)
+        self.host = callable_
+        self.name = name
+        self.fn = V.host_function_adapter(ft, callable_)
+        self.cell = CellType(self.fn)
+
+    @classmethod
+    def _wasm(cls, deftype, functype: T.FuncType, fn: Callable, name: str) -> "Func":
+        self = cls.__new__(cls)
+        self.type = deftype
+        self.functype = functype
+        self.fn = fn
+        self.cell = CellType(fn)
+        self.host = None
+        self.name = name
+        return self
+
+    def _install(self, fn: Callable) -> None:
+        self.fn = fn
+        self.cell.cell_contents = fn
+
+    def ty(self, store=None) -> T.FuncType:
+        """The function's type."""
+        return self.functype
+
+    type_of = ty
+
+    @property
+    def param_arity(self) -> int:
+        return len(self.functype.params)
+
+    @property
+    def result_arity(self) -> int:
+        return len(self.functype.results)
+
+    def __call__(self, store, *args: Any) -> Any:
+        from .call import call_export
+
+        return call_export(store, self, args)
+
+    def __repr__(self) -> str:
+        return f"<Func {self.name} {self.functype!r}>"
+
+
+class Memory:
+    """A linear memory: a ``bytearray`` that only ever grows in place."""
+
+    __slots__ = ("type", "data", "cell", "page_log2", "max_pages", "addr64", "shared",
+                 "lock", "limit_pages", "__weakref__")
+
+    def __init__(self, store, memtype: T.MemType):
+        self._init(memtype, store)
+
+    def _init(self, memtype: T.MemType, store=None) -> None:
+        self.type = memtype
+        self.page_log2 = memtype.page_size_log2
+        self.addr64 = memtype.addr64
+        self.shared = memtype.shared
+        spec_max = (1 << (64 if memtype.addr64 else 32)) >> self.page_log2
+        self.max_pages = min(memtype.limits.max if memtype.limits.max is not None else spec_max, spec_max)
+        limit_bytes = V.memory_limit_bytes(store)
+        self.limit_pages = min(self.max_pages, limit_bytes >> self.page_log2)
+        pages = memtype.limits.min
+        if pages > self.limit_pages:
+            raise InstantiationError(
+                f"memory of {pages} pages exceeds the limit of {self.limit_pages} pages")
+        try:
+            self.data = bytearray(pages << self.page_log2)
+        except MemoryError:
+            raise InstantiationError(f"cannot allocate a memory of {pages} pages") from None
+        self.cell = CellType(self.data)
+        self.lock = threading.Lock()
+
+    @classmethod
+    def _new(cls, memtype: T.MemType, store=None) -> "Memory":
+        self = cls.__new__(cls)
+        self._init(memtype, store)
+        return self
+
+    def grow_raw(self, delta: int) -> int:
+        """memory.grow: the old size in pages, or -1 (all ones) on failure."""
+        fail = 0xFFFFFFFFFFFFFFFF if self.addr64 else 0xFFFFFFFF
+        with self.lock:
+            old = len(self.data) >> self.page_log2
+            new = old + delta
+            if new > self.limit_pages:
+                return fail
+            if delta:
+                try:
+                    self.data.extend(bytes(delta << self.page_log2))
+                except (MemoryError, OverflowError):
+                    return fail
+            return old
+
+    # -- API ----------------------------------------------------------------
+
+    def size(self, store=None) -> int:
+        """Current size in pages."""
+        return len(self.data) >> self.page_log2
+
+    def data_len(self, store=None) -> int:
+        """Current size in bytes."""
+        return len(self.data)
+
+    def grow(self, store, delta: int) -> int:
+        """Grow by ``delta`` pages; returns the old size. Raises
+        :class:`UsageError` when the memory cannot grow that much."""
+        old = self.grow_raw(V.check_index(delta, self.addr64))
+        if old == (0xFFFFFFFFFFFFFFFF if self.addr64 else 0xFFFFFFFF) and delta:
+            raise UsageError(f"failed to grow memory by {delta} pages")
+        return old
+
+    def read(self, store, start: int = 0, stop: Optional[int] = None) -> bytes:
+        """A copy of bytes ``start:stop`` (bounds-checked)."""
+        n = len(self.data)
+        stop = n if stop is None else stop
+        if not (0 <= start <= stop <= n):
+            raise UsageError(f"memory range {start}:{stop} out of bounds (size {n})")
+        return bytes(self.data[start:stop])
+
+    def write(self, store, data: bytes, start: int = 0) -> None:
+        """Copy ``data`` into memory at ``start`` (bounds-checked)."""
+        data = bytes(data)
+        if not (0 <= start and start + len(data) <= len(self.data)):
+            raise UsageError("memory write out of bounds")
+        self.data[start:start + len(data)] = data
+
+    def __repr__(self) -> str:
+        return f"<Memory {self.size()} pages>"
+
+
+class Table:
+    """A table of references: a Python list that grows in place."""
+
+    __slots__ = ("type", "elems", "cell", "max", "addr64", "limit", "__weakref__")
+
+    def __init__(self, store, tabletype: T.TableType, init: Any = None):
+        self._init(tabletype, V.to_wasm_ref(tabletype.elem, init), store)
+
+    def _init(self, tabletype: T.TableType, init: Any, store=None) -> None:
+        self.type = tabletype
+        self.addr64 = tabletype.addr64
+        spec_max = (1 << 64) - 1 if tabletype.addr64 else 0xFFFFFFFF
+        self.max = min(tabletype.limits.max if tabletype.limits.max is not None else spec_max, spec_max)
+        self.limit = min(self.max, V.table_limit(store))
+        n = tabletype.limits.min
+        if n > self.limit:
+            raise InstantiationError(f"table of {n} elements exceeds the limit of {self.limit}")
+        self.elems = [init] * n
+        self.cell = CellType(self.elems)
+
+    @classmethod
+    def _new(cls, tabletype: T.TableType, init: Any, store=None) -> "Table":
+        self = cls.__new__(cls)
+        self._init(tabletype, init, store)
+        return self
+
+    def grow_raw(self, delta: int, init: Any) -> int:
+        """table.grow: the old size, or -1 (all ones) on failure."""
+        old = len(self.elems)
+        if old + delta > self.limit:
+            return (1 << 64) - 1 if self.addr64 else 0xFFFFFFFF
+        if delta:
+            self.elems.extend([init] * delta)
+        return old
+
+    # -- API ----------------------------------------------------------------
+
+    def size(self, store=None) -> int:
+        return len(self.elems)
+
+    def get(self, store, index: int) -> Any:
+        if not 0 <= index < len(self.elems):
+            raise UsageError(f"table index {index} out of bounds")
+        return V.from_wasm_ref(self.elems[index])
+
+    def set(self, store, index: int, value: Any) -> None:
+        if not 0 <= index < len(self.elems):
+            raise UsageError(f"table index {index} out of bounds")
+        self.elems[index] = V.to_wasm_ref(self.type.elem, value)
+
+    def grow(self, store, delta: int, init: Any = None) -> int:
+        old = self.grow_raw(V.check_index(delta, self.addr64), V.to_wasm_ref(self.type.elem, init))
+        if old == ((1 << 64) - 1 if self.addr64 else 0xFFFFFFFF) and delta:
+            raise UsageError(f"failed to grow table by {delta} elements")
+        return old
+
+    def __repr__(self) -> str:
+        return f"<Table {len(self.elems)} x {self.type.elem!r}>"
+
+
+class Global:
+    """A global variable; its value lives in a closure cell shared by every
+    instance that defines or imports it."""
+
+    __slots__ = ("type", "cell", "__weakref__")
+
+    def __init__(self, store, globaltype: T.GlobalType, value: Any):
+        self.type = globaltype
+        self.cell = CellType(V.to_wasm(globaltype.valtype, value))
+
+    @classmethod
+    def _new(cls, globaltype: T.GlobalType, raw: Any) -> "Global":
+        self = cls.__new__(cls)
+        self.type = globaltype
+        self.cell = CellType(raw)
+        return self
+
+    def value(self, store=None) -> Any:
+        """The current value, as a host value."""
+        return V.from_wasm(self.type.valtype, self.cell.cell_contents)
+
+    def set_value(self, store, value: Any) -> None:
+        """Set a mutable global."""
+        if not self.type.mutable:
+            raise UsageError("global is immutable")
+        self.cell.cell_contents = V.to_wasm(self.type.valtype, value)
+
+    def __repr__(self) -> str:
+        return f"<Global {self.type!r}>"
+
+
+class Tag:
+    """An exception tag; its identity tells exceptions apart."""
+
+    __slots__ = ("type", "functype", "__weakref__")
+
+    def __init__(self, store, functype: T.FuncType):
+        from ..valid.canon import func_deftype
+
+        self.functype = T.FuncType(tuple(functype.params), tuple(functype.results))
+        self.type = func_deftype(self.functype.params, self.functype.results)
+
+    @classmethod
+    def _new(cls, deftype, functype: T.FuncType) -> "Tag":
+        self = cls.__new__(cls)
+        self.type = deftype
+        self.functype = functype
+        return self
+
+    def __repr__(self) -> str:
+        return f"<Tag {self.functype!r}>"
+
+
+def extern_kind(item: object) -> Optional[T.ExternKind]:
+    """The kind of an external value, or None."""
+    if isinstance(item, Func):
+        return T.ExternKind.FUNC
+    if isinstance(item, Table):
+        return T.ExternKind.TABLE
+    if isinstance(item, Memory):
+        return T.ExternKind.MEMORY
+    if isinstance(item, Global):
+        return T.ExternKind.GLOBAL
+    if isinstance(item, Tag):
+        return T.ExternKind.TAG
+    return None

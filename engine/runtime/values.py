@@ -1,0 +1,191 @@
+"""Values at the host boundary.
+
+Inside generated code values use the engine's representation (documented in
+:mod:`engine.numeric`): i32/i64 as unsigned ints, f32/f64 as floats (f32
+NaNs carry their payload in the f64 payload's top bits), v128 as an unsigned
+128-bit int, references as ``None`` or objects.
+
+Hosts see: i32/i64 as *signed* ints (as wasmtime-py does; unsigned ints in
+range are accepted as arguments), f32/f64 as floats, v128 as an unsigned
+int, references as ``None`` or objects. :func:`f32_to_bits` and
+:func:`f32_from_bits` give the exact bits of f32 values, signalling NaNs
+included.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any, Callable, Sequence
+
+from ..errors import Trap, TrapCode, UsageError, WasmError, WasmException
+from ..syntax import types as T
+
+_MASK32 = 0xFFFFFFFF
+_MASK64 = 0xFFFFFFFFFFFFFFFF
+_MASK128 = (1 << 128) - 1
+
+DEFAULT_MAX_MEMORY_BYTES = 1 << 32
+DEFAULT_MAX_TABLE_ELEMENTS = 10_000_000
+
+
+def f32_to_bits(value: float) -> int:
+    """The f32 bit pattern of an f32 value in the engine's representation."""
+    from ..numeric import f32_to_bits as impl
+
+    return impl(value)
+
+
+def f32_from_bits(bits: int) -> float:
+    """The engine's f32 value for an f32 bit pattern."""
+    from ..numeric import f32_from_bits as impl
+
+    return impl(bits & _MASK32)
+
+
+def _to_f32(x: float) -> float:
+    """Round a host float to f32 (NaN payloads: the top 23 bits survive)."""
+    if x != x:
+        bits = struct.unpack("<Q", struct.pack("<d", x))[0]
+        f32 = ((bits >> 32) & 0x80000000) | 0x7F800000 | ((bits >> 29) & 0x7FFFFF)
+        if not f32 & 0x7FFFFF:
+            f32 |= 0x400000
+        return f32_from_bits(f32)
+    try:
+        return struct.unpack("<f", struct.pack("<f", x))[0]
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
+def _int_to_wasm(v: Any, bits: int, what: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        if hasattr(v, "__index__") and not isinstance(v, bool):
+            v = v.__index__()
+        else:
+            raise UsageError(f"expected an int for {what}, got {type(v).__name__}")
+    if not -(1 << (bits - 1)) <= v < (1 << bits):
+        raise UsageError(f"{v} does not fit in {what}")
+    return v & ((1 << bits) - 1)
+
+
+def to_wasm(t: Any, v: Any) -> Any:
+    """Convert a host value to the engine representation of type ``t``."""
+    if t is T.I32:
+        return _int_to_wasm(v, 32, "i32")
+    if t is T.I64:
+        return _int_to_wasm(v, 64, "i64")
+    if t is T.F32:
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            raise UsageError(f"expected a float for f32, got {type(v).__name__}")
+        return _to_f32(float(v))
+    if t is T.F64:
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            raise UsageError(f"expected a float for f64, got {type(v).__name__}")
+        return float(v)
+    if t is T.V128:
+        return _int_to_wasm(v, 128, "v128")
+    if isinstance(t, T.RefType):
+        return to_wasm_ref(t, v)
+    raise UsageError(f"unsupported value type {t!r}")
+
+
+def from_wasm(t: Any, v: Any) -> Any:
+    """Convert an engine value of type ``t`` to the host representation."""
+    if t is T.I32:
+        v = int(v)
+        return v - 0x100000000 if v & 0x80000000 else v
+    if t is T.I64:
+        v = int(v)
+        return v - 0x10000000000000000 if v & 0x8000000000000000 else v
+    if t is T.V128:
+        return int(v)
+    if isinstance(t, T.RefType):
+        return from_wasm_ref(v)
+    return v
+
+
+def to_wasm_ref(t: T.RefType, v: Any) -> Any:
+    """A host reference as an engine reference of type ``t``."""
+    from .objects import Func
+
+    if v is None:
+        if not t.nullable:
+            raise UsageError(f"null is not a value of {t!r}")
+        return None
+    heap = t.heap
+    if heap is T.AbsHeapType.EXTERN or heap is T.AbsHeapType.NOEXTERN:
+        if heap is T.AbsHeapType.NOEXTERN:
+            raise UsageError("only null is a value of nullexternref")
+        return v
+    if heap is T.AbsHeapType.FUNC or isinstance(v, Func):
+        if not isinstance(v, Func):
+            raise UsageError(f"expected a Func for {t!r}, got {type(v).__name__}")
+        return v
+    from .gc import host_to_any
+
+    return host_to_any(t, v)
+
+
+def from_wasm_ref(v: Any) -> Any:
+    """An engine reference as a host value."""
+    if v is None:
+        return None
+    from .gc import any_to_host
+
+    return any_to_host(v)
+
+
+def check_index(v: Any, addr64: bool) -> int:
+    """A non-negative size or index argument of the API."""
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise UsageError(f"expected a non-negative int, got {v!r}")
+    if v >= (1 << (64 if addr64 else 32)):
+        raise UsageError(f"{v} is out of range")
+    return v
+
+
+def memory_limit_bytes(store) -> int:
+    if store is None:
+        return DEFAULT_MAX_MEMORY_BYTES
+    return store.engine.config.max_memory_bytes
+
+
+def table_limit(store) -> int:
+    if store is None:
+        return DEFAULT_MAX_TABLE_ELEMENTS
+    return store.engine.config.max_table_elements
+
+
+def host_function_adapter(ft: T.FuncType, host: Callable) -> Callable:
+    """Wrap a Python callable so that generated code can call it with engine
+    values: arguments become host values, results come back converted, and
+    any exception other than a Trap or a WasmException becomes a host trap."""
+    params = ft.params
+    results = ft.results
+    nres = len(results)
+
+    def fn(*args):
+        try:
+            out = host(*[from_wasm(t, a) for t, a in zip(params, args)])
+        except (Trap, WasmException):
+            raise
+        except WasmError as e:
+            raise Trap(TrapCode.HOST, f"host function error: {e}") from e
+        except RecursionError:
+            raise Trap(TrapCode.STACK_OVERFLOW) from None
+        except Exception as e:  # noqa: BLE001 - any host failure is a trap
+            raise Trap(TrapCode.HOST, f"host function raised {type(e).__name__}: {e}") from e
+        try:
+            if nres == 0:
+                return None
+            if nres == 1:
+                if isinstance(out, (tuple, list)) and len(out) == 1:
+                    out = out[0]
+                return to_wasm(results[0], out)
+            if not isinstance(out, (tuple, list)) or len(out) != nres:
+                raise UsageError(f"host function must return {nres} values")
+            return tuple(to_wasm(t, v) for t, v in zip(results, out))
+        except UsageError as e:
+            raise Trap(TrapCode.HOST, f"host function returned a bad value: {e}") from e
+
+    return fn
