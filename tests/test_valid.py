@@ -348,7 +348,7 @@ def test_globals_and_constant_expressions():
     bad(build(globals_=[Global(GlobalType(I32, False), ((O.I32_CONST, 0), (O.I32_CONST, 0), (O.I32_DIV_S,), END))]),
         "constant expression required")
     bad(build(globals_=[Global(GlobalType(I64, False), ((O.I32_CONST, 0), END))]), "type mismatch")
-    bad(func_module([(O.I32_CONST, 0), (O.GLOBAL_SET, 0)], imports=[imp]), "global is immutable")
+    bad(func_module([(O.I32_CONST, 0), (O.GLOBAL_SET, 0)], imports=[imp]), "immutable global")
     bad(func_module([(O.GLOBAL_GET, 1), (O.DROP,)], imports=[imp]), "unknown global")
 
 

@@ -156,7 +156,9 @@ class CodeValidator:
         frame = self.ctrls[-1]
         self.pop_vals(frame.end)
         if len(self.vals) != frame.height:
-            raise _mismatch(f"block requires {list(frame.end)} but stack has more values")
+            extra = " ".join(map(str, self.vals[frame.height:]))
+            expected = " ".join(map(str, frame.end))
+            raise _mismatch(f"block requires [{expected}] but stack has [{extra}]")
         self.ctrls.pop()
         self._rewind_inits(frame.init_height)
         return frame
@@ -591,7 +593,7 @@ def _global_get(v: CodeValidator, i: tuple) -> None:
 def _global_set(v: CodeValidator, i: tuple) -> None:
     g = v.global_(i[1])
     if not g.mutable:
-        raise InvalidError("global is immutable")
+        raise InvalidError("immutable global")
     v.pop_expect(g.valtype)
 
 
@@ -656,8 +658,8 @@ def _table_copy(v: CodeValidator, i: tuple) -> None:
 
 @_on(Op.TABLE_INIT)
 def _table_init(v: CodeValidator, i: tuple) -> None:
-    rt = v.elem(i[1])
     t = v.table(i[2])
+    rt = v.elem(i[1])
     if not ref_sub(rt, t.elem):
         raise _mismatch("table.init element types do not match")
     v.pop_expect(I32)
@@ -958,7 +960,7 @@ def _array_new_fixed(v: CodeValidator, i: tuple) -> None:
 
 def _numeric_array(dt: DefType) -> None:
     if type(dt.comp.field.storage) is RefType:
-        raise _mismatch("array type is not numeric or vector")
+        raise InvalidError("array type is not numeric or vector")
 
 
 def _elem_array(v: CodeValidator, dt: DefType, y: object) -> None:
@@ -1029,7 +1031,7 @@ def _array_copy(v: CodeValidator, i: tuple) -> None:
     dst = _mutable_array(v, i[1])
     src = v.array(i[2])
     if not storage_sub(src.comp.field.storage, dst.comp.field.storage):
-        raise _mismatch("array types do not match")
+        raise InvalidError("array types do not match")
     v.pop_expect(I32)
     v.pop_expect(I32)
     v.pop_expect(RefType(True, src))
