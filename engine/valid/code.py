@@ -248,6 +248,10 @@ class CodeValidator:
         simple = SIMPLE
         handlers = HANDLERS
         const = self.const
+        locals_ = self.locals
+        nlocals = len(locals_)
+        unset = self.unset
+        LOCAL_GET = Op.LOCAL_GET
         for instr in body:
             if not ctrls:
                 raise InvalidError("operators remaining after end of function")
@@ -267,6 +271,12 @@ class CodeValidator:
                     self.pop_expect(t)
                 vals += pushes
                 continue
+            if op is LOCAL_GET:
+                # The most frequent instruction of real code: checked inline.
+                x = instr[1]
+                if type(x) is int and 0 <= x < nlocals and x not in unset:
+                    vals.append(locals_[x])
+                    continue
             handler = handlers.get(op)
             if handler is None:
                 raise InvalidError(f"illegal opcode {op!r}")

@@ -66,6 +66,11 @@ class ModuleInfo:
     n_imported_globals: int = 0
     n_imported_tags: int = 0
 
+    @property
+    def deftypes(self) -> list[DefType]:
+        """The canonical DefType of every type index (same as ``types``)."""
+        return self.types
+
     def func_type(self, funcidx: int) -> FuncType:
         """The resolved function type of a function index."""
         return self.funcs[funcidx].comp
