@@ -188,3 +188,9 @@ def test_interning_is_thread_safe():
     for t in threads:
         t.join()
     assert len({id(r) for r in results}) == 1
+
+
+def test_subtype_error_names_module_indices():
+    base = st(StructType(()), final=False)
+    with pytest.raises(InvalidError, match="sub type 2 does not match super type 0"):
+        canonicalize(module_of([base], [st(FuncType((), ()))], [st(ArrayType(FieldType(I32, False)), supers=[0])]))

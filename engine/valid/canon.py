@@ -251,10 +251,19 @@ def _build(key: tuple) -> RecGroup:
         if sup is None:
             continue
         if sup.final:
-            raise InvalidError(f"sub type {i} does not match super type: final")
+            raise _SubTypeMismatch(i, "its supertype is final")
         if sup.kind is not dt.kind or not comp_sub(dt.comp, sup.comp):
-            raise InvalidError(f"sub type {i} does not match super type")
+            raise _SubTypeMismatch(i, "")
     return group
+
+
+class _SubTypeMismatch(InvalidError):
+    """Raised while building a group; re-raised with module indices."""
+
+    def __init__(self, position: int, detail: str):
+        super().__init__(detail)
+        self.position = position
+        self.detail = detail
 
 
 def canonicalize_group(defs: Sequence[DefType], start: int, rec: RecType) -> tuple[DefType, ...]:
@@ -265,7 +274,13 @@ def canonicalize_group(defs: Sequence[DefType], start: int, rec: RecType) -> tup
     group = _GROUPS.get(key)
     if group is not None:
         return group.types
-    group = _build(key)
+    try:
+        group = _build(key)
+    except _SubTypeMismatch as exc:
+        x = start + exc.position
+        sup = rec.subtypes[exc.position].supertypes[0]
+        detail = f": {exc.detail}" if exc.detail else ""
+        raise InvalidError(f"sub type {x} does not match super type {sup}{detail}") from None
     with _LOCK:
         existing = _GROUPS.get(key)
         if existing is not None:
