@@ -30,6 +30,7 @@ from .errors import (  # noqa: F401
     MalformedError,
     Trap,
     TrapCode,
+    UsageError,
     WasmError,
     WasmException,
 )
@@ -64,6 +65,6 @@ __all__ = [
     "GlobalType", "I31Ref", "Instance", "InstantiationError", "InvalidError",
     "LinkError", "Linker", "MalformedError", "Memory", "MemoryType", "Module",
     "Store", "StructRef", "Table", "TableType", "Tag", "TagType", "Trap",
-    "TrapCode", "ValType", "WasmError", "WasmException", "f32_from_bits",
+    "TrapCode", "UsageError", "ValType", "WasmError", "WasmException", "f32_from_bits",
     "f32_to_bits",
 ]

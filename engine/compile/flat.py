@@ -1,0 +1,323 @@
+"""The general lowering: any valid function, whatever its nesting.
+
+The function becomes a dispatch loop over basic blocks::
+
+    PC = 0
+    while True:
+        if PC < 4:
+            if PC == 0: ...; PC = 3; continue
+            ...
+
+Operand-stack slots that live across block boundaries are the variables
+``S<height>`` (validation fixes the stack height at every label), so a branch
+copies its values into the target's slots and sets ``PC``. Inside a basic
+block the symbolic stack of the structured translator is reused, with its
+pending expressions. The Python nesting is one loop plus a binary dispatch
+tree of depth log2(blocks), so any Wasm nesting depth compiles; the price is
+one dispatch per jump, which is why this lowering is used only when the
+structured one would exceed CPython's limits.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ..syntax.opcodes import Op
+from .translator import Translator, Unsupported, _Entry, _Frame, _OPENERS, _STRUCTURE
+
+
+class FlatTranslator(Translator):
+    """Translate a function into a basic-block dispatch loop."""
+
+    def __init__(self, ctx, funcidx: int):
+        super().__init__(ctx, funcidx)
+        self.handlers = dict(Translator.handlers)
+        self.handlers.update(_FLAT)
+        self.blocks: dict[int, list[str]] = {}
+        self.block_lines: list[str] = []
+        self.ind = 0
+        self.nblocks = 0
+
+    # -- emission -----------------------------------------------------------
+
+    def emit(self, line: str) -> None:
+        self.block_lines.append("    " * self.ind + line)
+
+    def emit_at(self, indent: int, line: str) -> None:  # pragma: no cover - unused here
+        self.emit(line)
+
+    def ensure_depth(self, blocks: int, indent: int) -> None:
+        pass
+
+    def new_label(self) -> int:
+        n = self.nblocks
+        self.nblocks += 1
+        return n
+
+    def start_block(self, label: int, height: int) -> None:
+        self.block_lines = []
+        self.blocks[label] = self.block_lines
+        self.ind = 0
+        self.stack = [_Entry(f"S{h}", 0, True) for h in range(height)]
+
+    def spill(self) -> None:
+        """Put every stack value into its canonical slot ``S<height>``."""
+        names, texts = [], []
+        for h, e in enumerate(self.stack):
+            slot = f"S{h}"
+            if e.text != slot:
+                names.append(slot)
+                texts.append(e.text)
+            e.text, e.mask, e.simple = slot, 0, True
+        if names:
+            self.emit(f"{', '.join(names)} = {', '.join(texts)}")
+
+    def jump(self, label: int) -> None:
+        self.emit(f"PC = {label}")
+        self.emit("continue")
+
+    def label_of(self, f: _Frame) -> int:
+        return f.ident
+
+    def branch(self, label: int, values: Optional[list] = None) -> None:
+        target = self.frames[-1 - label]
+        if target.kind == "func":
+            n = len(self.functype.results)
+            self.emit_return(self.stack[len(self.stack) - n:] if n else [])
+            return
+        arity = target.nparams if target.kind == "loop" else target.nresults
+        vals = self.stack[len(self.stack) - arity:] if arity else []
+        slots = [f"S{target.height + i}" for i in range(arity)]
+        pairs = [(s, v.text) for s, v in zip(slots, vals) if s != v.text]
+        if pairs:
+            self.emit(f"{', '.join(p[0] for p in pairs)} = {', '.join(p[1] for p in pairs)}")
+        self.jump(target.ident)
+
+    # -- driver -------------------------------------------------------------
+
+    def translate(self) -> str:
+        nparams = len(self.functype.params)
+        nresults = len(self.functype.results)
+        args = ", ".join(f"L{i}" for i in range(nparams))
+        func = _Frame("func", None, 0, 0, nresults, 0, 0, 0)
+        self.frames.append(func)
+        entry = self.new_label()
+        self.start_block(entry, 0)
+        body = self.body
+        constructs = self.facts.constructs
+        handlers = self.handlers
+        n = len(body)
+        pc = 0
+        while pc < n:
+            ins = body[pc]
+            op = ins[0]
+            f = self.frames[-1]
+            if f.unreachable and op not in _STRUCTURE:
+                if op in _OPENERS:
+                    pc = constructs[pc].end + 1
+                    continue
+                pc += 1
+                continue
+            h = handlers.get(op)
+            if h is None:
+                h = self.numeric_handler(op)
+                self.handlers[op] = h
+            h(self, ins, pc)
+            pc += 1
+            if not self.frames:
+                break
+
+        out = [f"def F{self.funcidx}({args}):"]
+        if self.nonlocals:
+            out.append(f"    nonlocal {', '.join(sorted(self.nonlocals))}")
+        for i, t in enumerate(self.local_types[nparams:], start=nparams):
+            from .translator import _default_literal
+
+            out.append(f"    L{i} = {_default_literal(t)}")
+        out.append(f"    PC = {entry}")
+        out.append("    while True:")
+        labels = sorted(self.blocks)
+        self._dispatch(out, labels, 2)
+        return "\n".join(out) + "\n"
+
+    def _dispatch(self, out: list[str], labels: list[int], indent: int) -> None:
+        pad = "    " * indent
+        if len(labels) <= 4:
+            for k, label in enumerate(labels):
+                if len(labels) == 1:
+                    body_indent = indent
+                else:
+                    kw = "if" if k == 0 else "elif"
+                    if k == len(labels) - 1:
+                        out.append(f"{pad}else:")
+                    else:
+                        out.append(f"{pad}{kw} PC == {label}:")
+                    body_indent = indent + 1
+                lines = self.blocks[label]
+                # a block always ends in a jump; a dead one gets a trap so
+                # that the loop can never spin on an unchanged PC
+                if not lines or lines[-1].startswith(" ") or not lines[-1].startswith(
+                        ("continue", "return", "raise")):
+                    lines = lines + ["raise Trap(TC_UNREACHABLE)"]
+                bpad = "    " * body_indent
+                out.extend(bpad + line for line in lines)
+            return
+        mid = len(labels) // 2
+        out.append(f"{pad}if PC < {labels[mid]}:")
+        self._dispatch(out, labels[:mid], indent + 1)
+        out.append(f"{pad}else:")
+        self._dispatch(out, labels[mid:], indent + 1)
+
+
+_FLAT: dict = {}
+
+
+def _h(*ops):
+    def deco(fn):
+        for op in ops:
+            _FLAT[op] = fn
+        return fn
+    return deco
+
+
+def _push_frame(self: FlatTranslator, kind: str, pc: int, bt) -> _Frame:
+    nparams, nresults = self.block_arity(bt)
+    f = _Frame(kind, self.facts.constructs[pc], self.new_label(), nparams, nresults,
+               len(self.stack) - nparams, 0, 0)
+    self.frames.append(f)
+    return f
+
+
+@_h(Op.BLOCK)
+def _block(self: FlatTranslator, ins, pc):
+    _push_frame(self, "block", pc, ins[1])
+
+
+@_h(Op.LOOP)
+def _loop(self: FlatTranslator, ins, pc):
+    self.spill()
+    f = _push_frame(self, "loop", pc, ins[1])
+    self.jump(f.ident)
+    self.start_block(f.ident, len(self.stack))
+
+
+@_h(Op.IF)
+def _if(self: FlatTranslator, ins, pc):
+    cond = self.atom(self.pop())
+    self.spill()
+    f = _push_frame(self, "if", pc, ins[1])
+    f.exc_var = None
+    else_label = self.new_label()
+    f.entry_params = [else_label]  # reuse: the else block's label
+    self.emit(f"if not {cond}:")
+    self.ind += 1
+    self.jump(else_label)
+    self.ind -= 1
+
+
+@_h(Op.ELSE)
+def _else(self: FlatTranslator, ins, pc):
+    f = self.cur()
+    if not f.unreachable:
+        self.spill()
+        self.jump(f.ident)
+    f.then_reachable = not f.unreachable
+    f.else_seen = True
+    f.unreachable = False
+    self.start_block(f.entry_params[0], f.height + f.nparams)
+
+
+@_h(Op.END)
+def _end(self: FlatTranslator, ins, pc):
+    f = self.frames.pop()
+    if f.kind == "func":
+        if not f.unreachable:
+            self.frames.append(f)
+            n = len(self.functype.results)
+            self.emit_return(self.pop_n(n))
+            self.frames.pop()
+        return
+    if f.kind == "loop":
+        if f.unreachable:
+            del self.stack[f.height:]
+            self.cur().unreachable = True
+        return
+    if f.kind not in ("block", "if"):
+        raise Unsupported("exception handling is not supported by the general lowering yet")
+    reachable = not f.unreachable
+    if reachable:
+        self.spill()
+        self.jump(f.ident)
+    if f.kind == "if" and not f.else_seen:
+        # the else path passes the params through, already in their slots
+        self.start_block(f.entry_params[0], f.height + f.nparams)
+        self.jump(f.ident)
+        reachable = True
+    elif f.kind == "if":
+        reachable = reachable or f.then_reachable
+    reachable = reachable or f.construct.targeted
+    self.start_block(f.ident, f.height + f.nresults)
+    if not reachable:
+        self.cur().unreachable = True
+
+
+@_h(Op.BR)
+def _br(self: FlatTranslator, ins, pc):
+    self.branch(ins[1])
+    self.cur().unreachable = True
+
+
+@_h(Op.BR_IF)
+def _br_if(self: FlatTranslator, ins, pc):
+    cond = self.pop()
+    self.emit(f"if {cond.text}:")
+    self.ind += 1
+    self.branch(ins[1])
+    self.ind -= 1
+
+
+@_h(Op.BR_TABLE)
+def _br_table(self: FlatTranslator, ins, pc):
+    labels, default = ins[1], ins[2]
+    idx = self.atom(self.pop())
+    distinct: list[int] = []
+    for lab in list(labels) + [default]:
+        if lab not in distinct:
+            distinct.append(lab)
+    ordinal = {lab: k for k, lab in enumerate(distinct)}
+    if len(distinct) == 1:
+        self.branch(default)
+    else:
+        table = tuple(ordinal[lab] for lab in labels)
+        k = self.ctx.constant(table)
+        sel = self.temp()
+        self.emit(f"{sel} = {k}[{idx}] if {idx} < {len(table)} else {ordinal[default]}")
+        _flat_dispatch(self, sel, distinct, 0, len(distinct))
+    self.cur().unreachable = True
+
+
+def _flat_dispatch(self: FlatTranslator, sel: str, labels: list[int], lo: int, hi: int) -> None:
+    if hi - lo <= 3:
+        for k in range(lo, hi):
+            if k == hi - 1:
+                if k != lo:
+                    self.emit("else:")
+                    self.ind += 1
+                self.branch(labels[k])
+                if k != lo:
+                    self.ind -= 1
+            else:
+                self.emit(f"{'if' if k == lo else 'elif'} {sel} == {k}:")
+                self.ind += 1
+                self.branch(labels[k])
+                self.ind -= 1
+        return
+    mid = (lo + hi) // 2
+    self.emit(f"if {sel} < {mid}:")
+    self.ind += 1
+    _flat_dispatch(self, sel, labels, lo, mid)
+    self.ind -= 1
+    self.emit("else:")
+    self.ind += 1
+    _flat_dispatch(self, sel, labels, mid, hi)
+    self.ind -= 1
