@@ -9,6 +9,7 @@ from typing import Optional
 
 from ..errors import InvalidError
 from ..syntax.module import Module, SegmentMode
+from ..syntax.opcodes import Op
 from ..syntax.types import (
     I32,
     I64,
@@ -99,7 +100,7 @@ def _declared_refs(module: Module) -> frozenset:
     def scan(expr) -> None:
         if expr:
             for instr in expr:
-                if instr[0].name == "REF_FUNC":
+                if instr[0] is Op.REF_FUNC:
                     refs.add(instr[1])
 
     for g in module.globals:
