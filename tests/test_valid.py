@@ -87,7 +87,8 @@ def build(
 def func_module(body, params=(), results=(), locals_=(), types=(), **parts):
     """One function of type params -> results (type index len(types))."""
     types = list(types) + [fn(params, results)]
-    return build(types=types, funcs=[(len(types) - 1, locals_, body)], **parts)
+    index = sum(len(t.subtypes) if isinstance(t, RecType) else 1 for t in types) - 1
+    return build(types=types, funcs=[(index, locals_, body)], **parts)
 
 
 def ok(module):
@@ -513,3 +514,13 @@ def test_table_initialiser_sees_only_imported_globals():
     ok(build(imports=[imp], tables=[Table(TableType(Limits(1), FUNCREF), ((O.GLOBAL_GET, 0), END))]))
     bad(build(globals_=[g], tables=[Table(TableType(Limits(1), FUNCREF), ((O.GLOBAL_GET, 0), END))]),
         "unknown global")
+
+
+def test_allocations_are_exact_and_respect_descriptors():
+    plain = sub(StructType(()))
+    exact = RefType(False, 0, True)
+    ok(func_module([(O.STRUCT_NEW, 0)], results=[exact], types=[plain]))
+    bad(func_module([(O.REF_NULL, 0), (O.REF_AS_NON_NULL,)], results=[exact], types=[plain]), "type mismatch")
+    described = RecType((SubType(True, (), StructType(()), None, 1), SubType(True, (), StructType(()), 0, None)))
+    bad(func_module([(O.STRUCT_NEW, 0), (O.DROP,)], types=[described]),
+        "type with descriptor requires descriptor allocation")

@@ -194,3 +194,52 @@ def test_subtype_error_names_module_indices():
     base = st(StructType(()), final=False)
     with pytest.raises(InvalidError, match="sub type 2 does not match super type 0"):
         canonicalize(module_of([base], [st(FuncType((), ()))], [st(ArrayType(FieldType(I32, False)), supers=[0])]))
+
+
+def desc_pair(desc_comp=None, final=True, supers_a=(), supers_b=()):
+    """A group: type 0 described by type 1 (offsets relative to the group)."""
+    return [
+        SubType(final, tuple(supers_a), StructType(()), None, 1),
+        SubType(final, tuple(supers_b), desc_comp or StructType(()), 0, None),
+    ]
+
+
+def test_descriptor_clauses():
+    a, b = canonicalize(module_of(desc_pair()))
+    assert a.descriptor is b and b.describes is a
+    with pytest.raises(InvalidError, match="descriptor type is outside rec group"):
+        canonicalize(module_of([SubType(True, (), StructType(()), None, 1)], [st(StructType(()))]))
+    with pytest.raises(InvalidError, match="descriptor type must be a struct"):
+        canonicalize(module_of([SubType(True, (), FuncType((), ()), None, 1), SubType(True, (), StructType(()), 0)]))
+    with pytest.raises(InvalidError, match="described type must be a struct"):
+        canonicalize(module_of(desc_pair(ArrayType(FieldType(I32, False)))))
+    with pytest.raises(InvalidError, match="type is not described by its descriptor"):
+        canonicalize(module_of([SubType(True, (), StructType(()), None, 1), st(StructType(()))]))
+    with pytest.raises(InvalidError, match="forward use of described type"):
+        canonicalize(module_of([SubType(True, (), StructType(()), 1), SubType(True, (), StructType(()), None, 0)]))
+
+
+def test_descriptor_subtyping():
+    group = desc_pair(final=False) + [
+        SubType(False, (0,), StructType(()), None, 3),
+        SubType(False, (1,), StructType(()), 2, None),
+    ]
+    t = canonicalize(module_of(group))
+    assert is_subtype(t[3], t[1])
+    missing = desc_pair(final=False) + [st(StructType(()), supers=[0])]
+    with pytest.raises(InvalidError, match="sub type 2 does not match super type 0"):
+        canonicalize(module_of(missing))
+    unrelated = desc_pair(final=False) + [
+        SubType(False, (0,), StructType(()), None, 3),
+        SubType(False, (), StructType(()), 2, None),
+    ]
+    with pytest.raises(InvalidError, match="descriptor type 3 does not match"):
+        canonicalize(module_of(unrelated))
+
+
+def test_exact_reference_matching():
+    t = canonicalize(module_of([st(StructType(()), final=False)], [st(StructType(()), supers=[0])]))
+    exact0, exact1 = RefType(False, t[0], True), RefType(False, t[1], True)
+    assert ref_sub(exact0, RefType(True, t[0])) and ref_sub(exact1, RefType(False, t[0]))
+    assert not ref_sub(exact1, exact0) and not ref_sub(RefType(False, t[0]), exact0)
+    assert ref_sub(NULLREF, RefType(True, t[0], True))

@@ -181,14 +181,21 @@ class _Keyer:
     def sub(self, s: SubType) -> tuple:
         if len(s.supertypes) > 1:
             raise InvalidError("sub type: multiple supertypes")
-        opt = lambda x: None if x is None else self.idx(x)  # noqa: E731
         return (
             bool(s.final),
             tuple(self.idx(x) for x in s.supertypes),
             self.comp(s.comp),
-            opt(s.describes),
-            opt(s.descriptor),
+            self.clause(s.describes, "described"),
+            self.clause(s.descriptor, "descriptor"),
         )
+
+    def clause(self, x: object, what: str) -> Optional[int]:
+        """A custom-descriptors clause: it must name a type of the group."""
+        if x is None:
+            return None
+        if type(x) is not int or not self.start <= x < self.end:
+            raise InvalidError(f"{what} type is outside rec group")
+        return x - self.start
 
 
 def _resolve_storage(t: object, group: tuple[DefType, ...]) -> object:
@@ -242,6 +249,8 @@ def _build(key: tuple) -> RecGroup:
         else:
             dt.supers = frozenset((dt,))
 
+    _check_descriptor_clauses(types, key)
+
     # Field and signature matching may involve any type of the group, so it
     # runs only once every type's supertype chain is known.
     from .subtyping import comp_sub  # cyclic by nature: matching needs DefType
@@ -254,7 +263,55 @@ def _build(key: tuple) -> RecGroup:
             raise _SubTypeMismatch(i, "its supertype is final")
         if sup.kind is not dt.kind or not comp_sub(dt.comp, sup.comp):
             raise _SubTypeMismatch(i, "")
+        _check_descriptor_subtyping(types, i, dt, sup)
     return group
+
+
+def _check_descriptor_clauses(types: tuple[DefType, ...], key: tuple) -> None:
+    """The custom-descriptors rules on one type's own clauses: a described
+    type comes earlier in the group, both sides are structs, and each side
+    names the other."""
+    for i, dt in enumerate(types):
+        describes, descriptor = key[i][3], key[i][4]
+        if describes is not None:
+            if describes >= i:
+                raise InvalidError("forward use of described type")
+            if dt.kind is not _STRUCT:
+                raise InvalidError("described type must be a struct")
+            if types[describes].descriptor is not dt:
+                raise InvalidError("described type is not described by descriptor")
+        if descriptor is not None:
+            if dt.kind is not _STRUCT:
+                raise InvalidError("descriptor type must be a struct")
+            if types[descriptor].describes is not dt:
+                raise InvalidError("type is not described by its descriptor")
+
+
+def _check_descriptor_subtyping(types: tuple[DefType, ...], i: int, dt: DefType, sup: DefType) -> None:
+    """A subtype keeps its supertype's descriptor and described type, each
+    refined to a subtype."""
+    if sup.descriptor is not None:
+        if dt.descriptor is None:
+            raise _SubTypeMismatch(i, "the supertype has a descriptor")
+        if sup.descriptor not in dt.descriptor.supers:
+            raise _PositionalError("descriptor type {} does not match", dt.descriptor)
+    if dt.describes is not None:
+        if sup.describes is None:
+            raise _SubTypeMismatch(i, "the supertype describes no type")
+        if sup.describes not in dt.describes.supers:
+            raise _PositionalError("described type {} does not match", dt.describes)
+    elif sup.describes is not None:
+        raise _SubTypeMismatch(i, "the supertype describes a type")
+
+
+class _PositionalError(InvalidError):
+    """An error naming a type of the group being built; re-raised with its
+    module index once the group's position is known."""
+
+    def __init__(self, template: str, subject: DefType):
+        super().__init__(template)
+        self.template = template
+        self.subject = subject
 
 
 class _SubTypeMismatch(InvalidError):
@@ -281,6 +338,10 @@ def canonicalize_group(defs: Sequence[DefType], start: int, rec: RecType) -> tup
         sup = rec.subtypes[exc.position].supertypes[0]
         detail = f": {exc.detail}" if exc.detail else ""
         raise InvalidError(f"sub type {x} does not match super type {sup}{detail}") from None
+    except _PositionalError as exc:
+        subject = exc.subject
+        x = start + subject.index if subject.group.key is key else defs.index(subject)
+        raise InvalidError(exc.template.format(x)) from None
     with _LOCK:
         existing = _GROUPS.get(key)
         if existing is not None:
