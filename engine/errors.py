@@ -69,17 +69,45 @@ class Trap(WasmError):
         return (type(self), (self.code, str(self)))
 
 
-class WasmException(WasmError):
-    """A Wasm exception: thrown by ``throw`` and not caught in Wasm, or raised
-    by a host function to throw into Wasm. ``tag`` is the :class:`Tag` and
-    ``payload`` the tuple of its argument values."""
-
-    def __init__(self, tag: Any, payload: tuple = ()):
-        super().__init__(f"uncaught wasm exception ({len(payload)} values)")
-        self.tag = tag
-        self.payload = tuple(payload)
-
-
 class UsageError(WasmError, TypeError):
     """The host misused the API: wrong number or type of arguments, an item
     from another store, a value that does not fit its type."""
+
+
+class WasmException(WasmError):
+    """A Wasm exception: thrown by ``throw`` and not caught in Wasm, or raised
+    by a host function to throw into Wasm.
+
+    ``tag`` is the :class:`~engine.Tag`; ``payload`` the tuple of its
+    argument values as host values (ints, floats, references). Inside the
+    engine the values travel in the engine's representation (``raw``).
+    """
+
+    def __init__(self, tag: Any, payload: tuple = (), *, raw: Optional[tuple] = None):
+        super().__init__("uncaught wasm exception")
+        self.tag = tag
+        if raw is None:
+            from .runtime.values import to_wasm
+
+            params = tag.functype.params
+            payload = tuple(payload)
+            if len(payload) != len(params):
+                raise UsageError(f"the tag takes {len(params)} values, got {len(payload)}")
+            raw = tuple(to_wasm(t, v) for t, v in zip(params, payload))
+        self.raw = tuple(raw)
+
+    @property
+    def payload(self) -> tuple:
+        from .runtime.values import from_wasm
+
+        return tuple(from_wasm(t, v) for t, v in zip(self.tag.functype.params, self.raw))
+
+    def __str__(self) -> str:
+        return f"uncaught wasm exception ({len(self.raw)} values)"
+
+    def __reduce__(self):
+        return (_rebuild_exception, (self.tag, self.raw))
+
+
+def _rebuild_exception(tag, raw):
+    return WasmException(tag, raw=raw)

@@ -28,31 +28,34 @@ class CompiledFunction:
     code: types.CodeType
     source: str
     lowering: str  # "structured" or "flat"
+    tail: bool  # makes tail calls: the code is a body run by a trampoline
 
     @property
     def freevars(self) -> tuple[str, ...]:
         return self.code.co_freevars
 
 
-def translate(mctx: ModuleContext, funcidx: int) -> tuple[str, set[str], str]:
-    """The source of function ``funcidx``, the free names it uses, and which
-    lowering produced it."""
+def translate(mctx: ModuleContext, funcidx: int) -> tuple[str, set[str], str, bool]:
+    """The source of function ``funcidx``, the free names it uses, which
+    lowering produced it, and whether it makes tail calls."""
     fctx = FunctionContext(mctx)
     try:
-        source = Translator(fctx, funcidx).translate()
+        tr = Translator(fctx, funcidx)
+        source = tr.translate()
         lowering = "structured"
     except TooDeep:
         from .flat import FlatTranslator
 
         fctx = FunctionContext(mctx)
-        source = FlatTranslator(fctx, funcidx).translate()
+        tr = FlatTranslator(fctx, funcidx)
+        source = tr.translate()
         lowering = "flat"
-    return source, fctx.used, lowering
+    return source, fctx.used, lowering, tr.uses_tail
 
 
 def compile_function(mctx: ModuleContext, funcidx: int) -> CompiledFunction:
     """Translate and compile function ``funcidx`` (a defined function)."""
-    source, used, lowering = translate(mctx, funcidx)
+    source, used, lowering, tail = translate(mctx, funcidx)
     free = sorted(used)
     lines = ["def MAKE():"]
     if free:
@@ -63,7 +66,7 @@ def compile_function(mctx: ModuleContext, funcidx: int) -> CompiledFunction:
     module_code = compile(wrapper, f"<wasm function {funcidx}>", "exec")
     maker = next(c for c in module_code.co_consts if isinstance(c, types.CodeType))
     inner = next(c for c in maker.co_consts if isinstance(c, types.CodeType))
-    return CompiledFunction(inner, source, lowering)
+    return CompiledFunction(inner, source, lowering, tail)
 
 
 def bind(compiled: CompiledFunction, cell_of: Callable[[str], types.CellType]) -> Callable:

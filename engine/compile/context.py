@@ -33,6 +33,10 @@ class ModuleContext:
             imp.desc.mutable for imp in module.imports if imp.kind == ExternKind.GLOBAL
         ]
         self.global_mut.extend(g.type.mutable for g in module.globals)
+        self.tag_typeidx: list[int] = [
+            imp.desc.typeidx for imp in module.imports if imp.kind == ExternKind.TAG
+        ]
+        self.tag_typeidx.extend(t.typeidx for t in module.tags)
         self.constants: list[object] = []
         self._const_keys: dict = {}
         self.lock = threading.RLock()
@@ -47,6 +51,9 @@ class ModuleContext:
         comp = self.module.types[typeidx].comp
         assert isinstance(comp, T.FuncType)
         return comp
+
+    def tag_type(self, tagidx: int) -> T.FuncType:
+        return self.type_func(self.tag_typeidx[tagidx])
 
     def constant(self, value: object) -> str:
         """The name ``K<n>`` of a pooled constant."""

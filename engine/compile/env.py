@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 
-from ..errors import Trap, TrapCode
+from ..errors import Trap, TrapCode, WasmException
 
 _U16 = struct.Struct("<H")
 _S16 = struct.Struct("<h")
@@ -91,6 +91,54 @@ def table_init(tab: list, elems, d: int, s: int, n: int) -> None:
         tab[d:d + n] = elems[s:s + n]
 
 
+class TailCall:
+    """Returned by a function body that ends in ``return_call``: the caller's
+    trampoline (see :func:`make_driver`) makes the call, so a chain of tail
+    calls runs in constant Python stack."""
+
+    __slots__ = ("fn", "args")
+
+    def __init__(self, fn, args: tuple):
+        self.fn = fn
+        self.args = args
+
+
+def make_driver(body):
+    """The entry point of a function that makes tail calls: run its body,
+    then every tail call it (and its tail callees) hand back."""
+
+    def driver(*args):
+        r = body(*args)
+        while r.__class__ is TailCall:
+            r = r.fn(*r.args)
+        return r
+
+    return driver
+
+
+class Delegated(Exception):
+    """A Wasm exception on its way to the handler a legacy ``delegate``
+    named; handlers in between (which catch WasmException) let it pass."""
+
+    __slots__ = ("exc", "target")
+
+    def __init__(self, exc: WasmException, target: int):
+        self.exc = exc
+        self.target = target
+
+
+def throw_ref(exn):
+    """``throw_ref``: the exception to raise again, or a null trap."""
+    if exn is None:
+        raise Trap(TrapCode.NULL_REFERENCE)
+    return exn
+
+
+def null_ref(*_args):
+    """Raise the null-reference trap."""
+    raise Trap(TrapCode.NULL_REFERENCE)
+
+
 def _make_globals() -> dict:
     from .. import numeric
 
@@ -110,6 +158,8 @@ def _make_globals() -> dict:
         TABLE_OOB=table_oob, CHECK_SIG=check_sig,
         MEM_FILL=mem_fill, MEM_COPY=mem_copy, MEM_INIT=mem_init,
         TABLE_FILL=table_fill, TABLE_COPY=table_copy, TABLE_INIT=table_init,
+        WasmException=WasmException, WASM_EXC=WasmException, DELEGATED=Delegated,
+        THROW_REF=throw_ref, NULL_REF=null_ref, TAILCALL=TailCall,
     )
     for code in TrapCode:
         g[f"TC_{code.name}"] = code

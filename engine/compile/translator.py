@@ -68,6 +68,7 @@ class _Frame:
         "kind", "construct", "ident", "nparams", "nresults", "height",
         "is_while", "vars", "unreachable", "propagated", "indent", "blocks",
         "entry_params", "else_seen", "exc_var", "in_handler", "then_reachable",
+        "clauses", "delegate_target",
     )
 
     def __init__(self, kind, construct, ident, nparams, nresults, height, indent, blocks):
@@ -87,7 +88,9 @@ class _Frame:
         self.else_seen = False
         self.then_reachable = True
         self.exc_var: Optional[str] = None
-        self.in_handler = False
+        self.in_handler = False  # a legacy try whose catch clauses have begun
+        self.clauses = 0  # legacy catch clauses emitted so far
+        self.delegate_target = False  # some delegate names this try
 
 
 def _templates():
@@ -112,6 +115,8 @@ class Translator:
         self.ntemps = 0
         self.nonlocals: set[str] = set()
         self.uses_br = False
+        self.uses_tail = False  # return_call*: compiled as a trampolined body
+        self.delegate_wrapper = False  # a delegate to the function's caller
         self.facts: BodyFacts = analyse(self.body)
         self.templates = _templates()
 
@@ -325,6 +330,9 @@ class Translator:
             pc += 1
             if not self.frames:
                 break
+        if self.delegate_wrapper:
+            self.lines = (["    try:"] + ["    " + line for line in self.lines]
+                          + ["    except DELEGATED as XD:", "        raise XD.exc"])
         head = [f"def F{self.funcidx}({args}):"]
         if self.nonlocals:
             head.append(f"    nonlocal {', '.join(sorted(self.nonlocals))}")
@@ -510,6 +518,7 @@ def _end(self: Translator, ins, pc):
             self.after_while(f)
         return
     if f.kind in ("try_table", "try"):
+        self.frames.append(f)
         self.end_try(f, reachable)
         return
     # block or loop
@@ -998,6 +1007,316 @@ def _data_drop(self: Translator, ins, pc):
     self.emit(f"{data} = b''")
 
 
-# placeholder so the class attribute exists before subclasses extend it
-Translator.end_try = lambda self, f, reachable: (_ for _ in ()).throw(  # type: ignore[attr-defined]
-    Unsupported("exception handling is not supported by the translator yet"))
+
+
+# -- exception handling ------------------------------------------------------------
+
+
+def _payload(self: Translator, x: str, n: int) -> None:
+    """Push the ``n`` payload values of exception ``x`` onto the stack."""
+    if n == 1:
+        self.push_temp(f"{x}.raw[0]")
+    elif n > 1:
+        names = [self.temp() for _ in range(n)]
+        self.emit(f"{', '.join(names)} = {x}.raw")
+        self.stack.extend(_Entry(v, 0, True) for v in names)
+
+
+def _tag_arity(self: Translator, tagidx: int) -> int:
+    return len(self.ctx.m.tag_type(tagidx).params)
+
+
+def _open_try(self: Translator, f: _Frame) -> None:
+    if f.is_while:
+        self.emit("while True:")
+        f.indent += 1
+        f.blocks += 1
+    self.ensure_depth(f.blocks + 1, f.indent + 2)
+    self.emit("try:")
+    f.indent += 1
+    f.blocks += 1
+    self.emit("pass")
+    f.exc_var = f"X{f.ident}"
+
+
+def _except_line(self: Translator, f: _Frame) -> str:
+    if f.delegate_target:
+        return f"except (WasmException, DELEGATED) as {f.exc_var}:"
+    return f"except WasmException as {f.exc_var}:"
+
+
+def _unwrap_delegated(self: Translator, f: _Frame, indent: int) -> None:
+    if f.delegate_target:
+        x = f.exc_var
+        self.emit_at(indent, f"if {x}.__class__ is DELEGATED:")
+        self.emit_at(indent + 1, f"if {x}.target != {f.ident}: raise")
+        self.emit_at(indent + 1, f"{x} = {x}.exc")
+
+
+@handles(Op.TRY_TABLE)
+def _try_table(self: Translator, ins, pc):
+    nparams, nresults = self.block_arity(ins[1])
+    f = self.enter("try_table", pc, nparams, nresults)
+    f.entry_params = list(ins[2])  # the catch clauses
+    _open_try(self, f)
+
+
+def _end_try_table(self: Translator, f: _Frame, reachable: bool) -> None:
+    body_indent = f.indent
+    results = self.pop_n(f.nresults) if reachable else []
+    if reachable and f.is_while:
+        self.assign_at(body_indent, f.vars, results)
+        results = [_Entry(v, 0, True) for v in f.vars]
+    del self.stack[f.height:]
+    # the handler (f is still the innermost frame, so a catch label L is
+    # frame L + 1: catch labels are relative to the try_table's parent)
+    f.indent = body_indent - 1
+    self.emit_at(f.indent, _except_line(self, f))
+    f.indent += 1
+    try:
+        _unwrap_delegated(self, f, f.indent)
+        x = f.exc_var
+        catch_all = False
+        for kind, tagidx, label in f.entry_params:
+            if kind in (CatchKind.CATCH, CatchKind.CATCH_REF):
+                tg = self.ctx.use(f"TG{tagidx}")
+                self.emit(f"if {x}.tag is {tg}:")
+                f.indent += 1
+                base = len(self.stack)
+                _payload(self, x, _tag_arity(self, tagidx))
+                if kind == CatchKind.CATCH_REF:
+                    self.stack.append(_Entry(x, 0, True))
+                self.branch(label + 1)
+                del self.stack[base:]
+                f.indent -= 1
+            else:
+                base = len(self.stack)
+                if kind == CatchKind.CATCH_ALL_REF:
+                    self.stack.append(_Entry(x, 0, True))
+                self.branch(label + 1)
+                del self.stack[base:]
+                catch_all = True
+                break
+        if not catch_all:
+            self.emit("raise")
+    finally:
+        self.frames.pop()
+    _close_try(self, f, reachable, results)
+
+
+def _close_try(self: Translator, f: _Frame, reachable: bool, results: list) -> None:
+    """After the except clause: leave the while of a targeted try, restore
+    the stack of results."""
+    if f.is_while:
+        # f.indent is the handler's body; the while body is one level up
+        self.emit_at(f.indent - 1, "break")
+        self.stack.extend(_Entry(v, 0, True) for v in f.vars)
+        self.after_while(f)
+        return
+    if f.kind == "try":
+        self.stack.extend(_Entry(v, 0, True) for v in f.vars)
+        return
+    if reachable:
+        self.stack.extend(results)
+    else:
+        self.cur().unreachable = True
+
+
+@handles(Op.TRY)
+def _try(self: Translator, ins, pc):
+    nparams, nresults = self.block_arity(ins[1])
+    f = self.enter("try", pc, nparams, nresults)
+    _open_try(self, f)
+
+
+def _begin_clause(self: Translator, f: _Frame) -> None:
+    """End the body or the previous catch clause of a legacy try."""
+    if not f.unreachable:
+        self.assign(f.vars, self.pop_n(f.nresults))
+    del self.stack[f.height:]
+    if not f.in_handler:
+        f.in_handler = True
+        handler_indent = f.indent - 1
+        self.emit_at(handler_indent, _except_line(self, f))
+        _unwrap_delegated(self, f, handler_indent + 1)
+        f.indent = handler_indent + 1
+    else:
+        f.indent -= 1  # back from the previous clause body
+    f.unreachable = False
+
+
+@handles(Op.CATCH)
+def _catch(self: Translator, ins, pc):
+    f = self.cur()
+    _begin_clause(self, f)
+    tg = self.ctx.use(f"TG{ins[1]}")
+    self.emit(f"{'if' if f.clauses == 0 else 'elif'} {f.exc_var}.tag is {tg}:")
+    f.clauses += 1
+    f.indent += 1
+    self.emit("pass")
+    _payload(self, f.exc_var, _tag_arity(self, ins[1]))
+
+
+@handles(Op.CATCH_ALL)
+def _catch_all(self: Translator, ins, pc):
+    f = self.cur()
+    _begin_clause(self, f)
+    self.emit("else:" if f.clauses else "if True:")
+    f.clauses += 1
+    f.indent += 1
+    self.emit("pass")
+    f.else_seen = True  # marks the catch_all
+
+
+@handles(Op.DELEGATE)
+def _delegate(self: Translator, ins, pc):
+    f = self.frames.pop()
+    if not f.unreachable:
+        self.assign_at(f.indent, f.vars, self.pop_n(f.nresults))
+    del self.stack[f.height:]
+    x = f.exc_var
+    handler = f.indent - 1
+    self.emit_at(handler, f"except WasmException as {x}:")
+    # the exception goes to the handler of the first try at or outside label
+    target = None
+    intermediate = False
+    for g in reversed(self.frames[: len(self.frames) - ins[1]]):
+        if (g.kind == "try" and not g.in_handler) or g.kind == "try_table":
+            target = g
+            break
+    for g in self.frames[len(self.frames) - ins[1]:]:
+        if (g.kind == "try" and not g.in_handler) or g.kind == "try_table":
+            intermediate = True
+    if target is not None:
+        target.delegate_target = True
+        self.emit_at(handler + 1, f"raise DELEGATED({x}, {target.ident})")
+    elif intermediate:
+        self.delegate_wrapper = True
+        self.emit_at(handler + 1, f"raise DELEGATED({x}, 0)")
+    else:
+        self.emit_at(handler + 1, "raise")
+    f.indent = handler + 1
+    _close_try(self, f, True, [])
+
+
+def _end_try(self: Translator, f: _Frame, reachable: bool) -> None:
+    """END of a try_table or legacy try; ``f`` is still the innermost frame."""
+    if f.kind == "try_table":
+        _end_try_table(self, f, reachable)
+        return
+    if not f.in_handler:
+        _begin_clause(self, f)  # a try with no catch clause
+        self.emit("raise")
+    else:
+        if reachable:
+            self.assign(f.vars, self.pop_n(f.nresults))
+        del self.stack[f.height:]
+        f.indent -= 1
+        if not f.else_seen:
+            self.emit("else:")
+            self.emit_at(f.indent + 1, "raise")
+    self.frames.pop()
+    _close_try(self, f, True, [])
+
+
+Translator.end_try = _end_try  # type: ignore[attr-defined]
+
+
+@handles(Op.THROW)
+def _throw(self: Translator, ins, pc):
+    tg = self.ctx.use(f"TG{ins[1]}")
+    args = self.pop_n(_tag_arity(self, ins[1]))
+    inner = ", ".join(a.text for a in args)
+    self.emit(f"raise WASM_EXC({tg}, raw=({inner}{',' if len(args) == 1 else ''}))")
+    self.cur().unreachable = True
+
+
+@handles(Op.THROW_REF)
+def _throw_ref(self: Translator, ins, pc):
+    v = self.pop()
+    self.emit(f"raise THROW_REF({v.text})")
+    self.cur().unreachable = True
+
+
+@handles(Op.RETHROW)
+def _rethrow(self: Translator, ins, pc):
+    f = self.frames[-1 - ins[1]]
+    self.emit(f"raise {f.exc_var}")
+    self.cur().unreachable = True
+
+
+# -- tail calls and typed function references ------------------------------------------
+
+
+def _tail_with(self: Translator, callee: str, ft) -> None:
+    args = self.pop_n(len(ft.params))
+    inner = ", ".join(a.text for a in args)
+    self.emit(f"return TAILCALL({callee}, ({inner}{',' if len(args) == 1 else ''}))")
+    self.uses_tail = True
+    self.cur().unreachable = True
+
+
+@handles(Op.RETURN_CALL)
+def _return_call(self: Translator, ins, pc):
+    fidx = ins[1]
+    _tail_with(self, self.ctx.use(f"FT{fidx}"), self.ctx.func_type(fidx))
+
+
+@handles(Op.RETURN_CALL_INDIRECT)
+def _return_call_indirect(self: Translator, ins, pc):
+    typeidx, tableidx = ins[1], ins[2]
+    ft = self.ctx.type_func(typeidx)
+    idx = self.atom(self.pop())
+    tb = self.ctx.use(f"TB{tableidx}")
+    ty = self.ctx.use(f"TY{typeidx}")
+    ref = self.temp()
+    self.emit(f"{ref} = {tb}[{idx}] if {idx} < len({tb}) else TABLE_OOB()")
+    self.emit(f"if {ref} is None or {ref}.type is not {ty}: CHECK_SIG({ref}, {ty})")
+    _tail_with(self, f"{ref}.tfn", ft)
+
+
+@handles(Op.CALL_REF)
+def _call_ref(self: Translator, ins, pc):
+    ft = self.ctx.type_func(ins[1])
+    ref = self.atom(self.pop())
+    self.call_with(f"({ref}.fn if {ref} is not None else NULL_REF())", ft)
+
+
+@handles(Op.RETURN_CALL_REF)
+def _return_call_ref(self: Translator, ins, pc):
+    ft = self.ctx.type_func(ins[1])
+    ref = self.atom(self.pop())
+    self.emit(f"if {ref} is None: NULL_REF()")
+    _tail_with(self, f"{ref}.tfn", ft)
+
+
+@handles(Op.REF_AS_NON_NULL)
+def _ref_as_non_null(self: Translator, ins, pc):
+    v = self.atom(self.pop())
+    self.emit(f"if {v} is None: NULL_REF()")
+    self.stack.append(_Entry(v, 0, True))
+
+
+@handles(Op.BR_ON_NULL)
+def _br_on_null(self: Translator, ins, pc):
+    v = self.atom(self.pop())
+    f = self.cur()
+    self.ensure_depth(f.blocks, f.indent + 1)
+    self.emit(f"if {v} is None:")
+    f.indent += 1
+    self.branch(ins[1])
+    f.indent -= 1
+    self.stack.append(_Entry(v, 0, True))
+
+
+@handles(Op.BR_ON_NON_NULL)
+def _br_on_non_null(self: Translator, ins, pc):
+    v = self.atom(self.pop())
+    f = self.cur()
+    self.ensure_depth(f.blocks, f.indent + 1)
+    self.emit(f"if {v} is not None:")
+    f.indent += 1
+    self.stack.append(_Entry(v, 0, True))
+    self.branch(ins[1])
+    self.stack.pop()
+    f.indent -= 1

@@ -86,6 +86,8 @@ class Instance:
         prefix, i = m.group(1), int(m.group(2))
         if prefix == "F":
             c = self.funcs[i].cell
+        elif prefix == "FT":
+            c = self.funcs[i].tcell
         elif prefix == "FR":
             c = CellType(self.funcs[i])
         elif prefix == "M":
@@ -113,22 +115,28 @@ class Instance:
         self._cells[name] = c
         return c
 
-    def _stub(self, funcidx: int):
-        """A placeholder that compiles the function on its first call."""
+    def _stubs(self, funcidx: int):
+        """Placeholders that compile the function on its first call (or first
+        tail call)."""
         inst = self
 
         def stub(*args):
-            return inst._materialise(funcidx)(*args)
+            return inst._materialise(funcidx)[0](*args)
 
-        return stub
+        def tail_stub(*args):
+            return inst._materialise(funcidx)[1](*args)
+
+        return stub, tail_stub
 
     def _materialise(self, funcidx: int):
         from ..compile.codegen import bind
+        from ..compile.env import make_driver
 
         compiled = self.module._compiled(funcidx)
-        fn = bind(compiled, self.cell)
-        self.funcs[funcidx]._install(fn)
-        return fn
+        body = bind(compiled, self.cell)
+        fn = make_driver(body) if compiled.tail else body
+        self.funcs[funcidx]._install(fn, body)
+        return fn, body
 
     def __repr__(self) -> str:
         return f"<Instance exports={sorted(self._exports)}>"
@@ -175,7 +183,8 @@ def instantiate(store, module, externs: Sequence[Any]) -> Instance:
     nimp = len(inst.funcs)
     for i, f in enumerate(syn.funcs, start=nimp):
         dt = deftypes[f.typeidx]
-        inst.funcs.append(Func._wasm(dt, dt.comp, inst._stub(i), f"wasm function {i}"))
+        stub, tail_stub = inst._stubs(i)
+        inst.funcs.append(Func._wasm(dt, dt.comp, stub, tail_stub, f"wasm function {i}"))
     for tag in syn.tags:
         inst.tags.append(Tag._new(deftypes[tag.typeidx], deftypes[tag.typeidx].comp))
     for g in syn.globals:

@@ -28,7 +28,7 @@ class Func:
     value, or a tuple of values.
     """
 
-    __slots__ = ("type", "fn", "cell", "functype", "host", "name", "__weakref__")
+    __slots__ = ("type", "fn", "cell", "tfn", "tcell", "functype", "host", "name", "__weakref__")
 
     def __init__(self, store, functype: T.FuncType, callable_: Callable, *, name: str = "host"):
         from ..valid.canon import func_deftype
@@ -40,23 +40,30 @@ class Func:
         self.type = func_deftype(ft.params, ft.results)
         self.host = callable_
         self.name = name
-        self.fn = V.host_function_adapter(ft, callable_)
+        self.fn = self.tfn = V.host_function_adapter(ft, callable_)
         self.cell = CellType(self.fn)
+        self.tcell = CellType(self.fn)
 
     @classmethod
-    def _wasm(cls, deftype, functype: T.FuncType, fn: Callable, name: str) -> "Func":
+    def _wasm(cls, deftype, functype: T.FuncType, fn: Callable, tfn: Callable, name: str) -> "Func":
         self = cls.__new__(cls)
         self.type = deftype
         self.functype = functype
         self.fn = fn
         self.cell = CellType(fn)
+        self.tfn = tfn
+        self.tcell = CellType(tfn)
         self.host = None
         self.name = name
         return self
 
-    def _install(self, fn: Callable) -> None:
+    def _install(self, fn: Callable, tfn: Callable) -> None:
+        """Replace the lazy stubs: ``fn`` for calls, ``tfn`` for tail calls
+        (the body of a function that itself makes tail calls, else ``fn``)."""
         self.fn = fn
         self.cell.cell_contents = fn
+        self.tfn = tfn
+        self.tcell.cell_contents = tfn
 
     def ty(self, store=None) -> T.FuncType:
         """The function's type."""
