@@ -128,7 +128,18 @@ class CodeValidator:
         return actual
 
     def pop_vals(self, types: tuple) -> list:
-        popped = [None] * len(types)
+        """Pop operands matching ``types`` (bottom to top); returns them."""
+        n = len(types)
+        if not n:
+            return []
+        vals = self.vals
+        h = len(vals) - n
+        if h >= self.ctrls[-1].height and vals[h:] == list(types):
+            # Exact matches need no subtyping: the common case.
+            popped = vals[h:]
+            del vals[h:]
+            return popped
+        popped = [None] * n
         for i in range(len(types) - 1, -1, -1):
             popped[i] = self.pop_expect(types[i])
         return popped
@@ -251,7 +262,7 @@ class CodeValidator:
         locals_ = self.locals
         nlocals = len(locals_)
         unset = self.unset
-        LOCAL_GET = Op.LOCAL_GET
+        LOCAL_GET, LOCAL_SET, LOCAL_TEE = Op.LOCAL_GET, Op.LOCAL_SET, Op.LOCAL_TEE
         for instr in body:
             if not ctrls:
                 raise InvalidError("operators remaining after end of function")
@@ -272,10 +283,18 @@ class CodeValidator:
                 vals += pushes
                 continue
             if op is LOCAL_GET:
-                # The most frequent instruction of real code: checked inline.
+                # The most frequent instructions of real code: checked inline
+                # when the operand's type is exactly the local's.
                 x = instr[1]
                 if type(x) is int and 0 <= x < nlocals and x not in unset:
                     vals.append(locals_[x])
+                    continue
+            elif op is LOCAL_SET or op is LOCAL_TEE:
+                x = instr[1]
+                if (type(x) is int and 0 <= x < nlocals and x not in unset and len(vals) > ctrls[-1].height
+                        and vals[-1] is locals_[x]):
+                    if op is LOCAL_SET:
+                        vals.pop()
                     continue
             handler = handlers.get(op)
             if handler is None:
@@ -340,6 +359,9 @@ def _select_t(v: CodeValidator, i: tuple) -> None:
 
 @_on(Op.BLOCK, Op.LOOP)
 def _block(v: CodeValidator, i: tuple) -> None:
+    if i[1] is None:
+        v.ctrls.append(Frame(LOOP if i[0] == Op.LOOP else BLOCK, (), (), len(v.vals), len(v.init_log)))
+        return
     params, results = blocktype(v.res, i[1])
     v.pop_vals(params)
     v.push_ctrl(LOOP if i[0] == Op.LOOP else BLOCK, params, results)
@@ -363,9 +385,17 @@ def _else(v: CodeValidator, i: tuple) -> None:
 
 @_on(Op.END)
 def _end(v: CodeValidator, i: tuple) -> None:
-    if not v.ctrls:
+    ctrls = v.ctrls
+    if not ctrls:
         raise InvalidError("unexpected end")
-    if v.ctrls[-1].kind == IF:
+    frame = ctrls[-1]
+    if not frame.end and frame.kind != IF and len(v.vals) == frame.height and len(ctrls) > 1:
+        # A block without results whose stack is balanced: nothing to check.
+        ctrls.pop()
+        if len(v.init_log) > frame.init_height:
+            v._rewind_inits(frame.init_height)
+        return
+    if frame.kind == IF:
         # An if without else has an implicit empty else branch, which must
         # turn the block's parameters into its results.
         frame = v.pop_ctrl()
