@@ -32,6 +32,16 @@ API (used by the validator, the runtime and the linker)
 ``is_subtype(a, b)``
     DefType subtyping (declared, transitive, reflexive).
 
+``func_deftype(params, results)``
+    The canonical DefType of a final function type without supertypes over
+    already resolved value types (host functions, embedder-built types).
+
+``canonicalize_group(defs, start, rec)``
+    One recursion group at a time, for callers that build types piecewise.
+
+``DefType.descriptor`` / ``DefType.describes`` are the custom-descriptors
+clauses (DefTypes of the same group, or None).
+
 Everything else about matching lives in :mod:`engine.valid.subtyping`.
 """
 
