@@ -243,3 +243,14 @@ def test_exact_reference_matching():
     assert ref_sub(exact0, RefType(True, t[0])) and ref_sub(exact1, RefType(False, t[0]))
     assert not ref_sub(exact1, exact0) and not ref_sub(RefType(False, t[0]), exact0)
     assert ref_sub(NULLREF, RefType(True, t[0], True))
+
+
+def test_deep_subtype_chains_stay_linear_and_exact():
+    n = 3000
+    types = [st(StructType(()), final=False)] + [st(StructType(()), final=False, supers=[i - 1]) for i in range(1, n)]
+    d = canonicalize(module_of(*[[t] for t in types]))
+    assert d[-1].depth == n - 1
+    for a, b in ((n - 1, 0), (n - 1, n // 2), (40, 3), (64, 32), (65, 1), (33, 0), (100, 100)):
+        assert is_subtype(d[a], d[b]) and (a == b or not is_subtype(d[b], d[a]))
+    assert all(is_subtype(d[-1], x) for x in d)
+    assert heap_sub(d[-1], H.STRUCT) and not heap_sub(d[-1], H.FUNC)

@@ -25,8 +25,12 @@ API (used by the validator, the runtime and the linker)
     types), so parameters, results and fields compare across modules with
     ``==``. ``kind``: ``AbsHeapType.FUNC``, ``STRUCT`` or ``ARRAY``.
     ``final``: whether it is final. ``supertype``: the declared supertype
-    (a DefType) or None. ``supers``: frozenset of all its supertypes
-    including itself, so ``is_subtype(a, b)`` is ``b in a.supers`` (O(1)).
+    (a DefType) or None. ``supers``: a container of all its supertypes
+    including itself, so ``is_subtype(a, b)`` is ``b in a.supers``: a
+    frozenset (O(1)) for the usual shallow hierarchies, an ancestry walker
+    with skip pointers (O(depth/32 + 32)) beyond 32 levels, so that deep
+    chains cost linear, not quadratic, time and memory. ``depth``: the
+    number of its proper supertypes.
     ``group``/``index``: its recursion group and position in it.
 
 ``is_subtype(a, b)``
@@ -93,6 +97,8 @@ class DefType:
         "comp",
         "kind",
         "supers",
+        "depth",
+        "jump",
         "abs_above",
         "bottom",
         "top",
@@ -109,6 +115,8 @@ class DefType:
         self.comp = None
         self.kind: AbsHeapType = _FUNC
         self.supers: frozenset = frozenset()
+        self.depth = 0
+        self.jump: Optional[DefType] = None
         self.abs_above: frozenset = frozenset()
         self.bottom: AbsHeapType = AbsHeapType.NOFUNC
         self.top: AbsHeapType = _FUNC
@@ -125,6 +133,57 @@ class DefType:
 
     def __repr__(self) -> str:
         return f"<deftype {self.index}/{len(self.group.types)} {self.comp!r}>"
+
+
+#: Depth from which supertypes are walked instead of copied into a set.
+_SHALLOW = 32
+
+
+class _DeepAncestry:
+    """``in`` for the supertypes of a type deeper than ``_SHALLOW``: walks up
+    by skip pointers (each ``_SHALLOW`` levels) and then single steps."""
+
+    __slots__ = ("start",)
+
+    def __init__(self, start: DefType):
+        self.start = start
+
+    def __contains__(self, other: object) -> bool:
+        if type(other) is not DefType:
+            return False
+        dt = self.start
+        diff = dt.depth - other.depth  # type: ignore[union-attr]
+        if diff < 0:
+            return False
+        while diff >= _SHALLOW and dt.jump is not None:
+            dt = dt.jump
+            diff -= _SHALLOW
+        while diff > 0:
+            dt = dt.supertype  # type: ignore[assignment]
+            diff -= 1
+        return dt is other
+
+    def __iter__(self):
+        dt: Optional[DefType] = self.start
+        while dt is not None:
+            yield dt
+            dt = dt.supertype
+
+
+def _link_ancestry(dt: DefType) -> None:
+    """Set depth, skip pointer and the supertype container of ``dt`` whose
+    ``supertype`` is already linked."""
+    sup = dt.supertype
+    assert sup is not None
+    dt.depth = sup.depth + 1
+    if dt.depth < _SHALLOW:
+        dt.supers = sup.supers | {dt}
+        return
+    up = dt
+    for _ in range(_SHALLOW):
+        up = up.supertype  # type: ignore[assignment]
+    dt.jump = up
+    dt.supers = _DeepAncestry(dt)  # type: ignore[assignment]
 
 
 class RecGroup:
@@ -255,7 +314,7 @@ def _build(key: tuple) -> RecGroup:
                 # A supertype must be defined before its subtypes.
                 raise InvalidError(f"unknown type: forward supertype {sup}")
             dt.supertype = deref(sup)
-            dt.supers = dt.supertype.supers | {dt}
+            _link_ancestry(dt)
         else:
             dt.supers = frozenset((dt,))
 
