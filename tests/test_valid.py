@@ -524,3 +524,10 @@ def test_allocations_are_exact_and_respect_descriptors():
     described = RecType((SubType(True, (), StructType(()), None, 1), SubType(True, (), StructType(()), 0, None)))
     bad(func_module([(O.STRUCT_NEW, 0), (O.DROP,)], types=[described]),
         "type with descriptor requires descriptor allocation")
+
+
+def test_table_limits():
+    ok(build(tables=[Table(TableType(Limits(0xFFFF_FFFF), FUNCREF))]))
+    bad(build(tables=[Table(TableType(Limits(1 << 32), FUNCREF))]), "table size")
+    ok(build(tables=[Table(TableType(Limits(1 << 32), FUNCREF, addr64=True))]))
+    bad(build(tables=[Table(TableType(Limits(2, 1), FUNCREF))]), "size minimum must not be greater than maximum")

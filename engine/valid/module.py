@@ -62,8 +62,8 @@ def _check_memtype(mt: MemType) -> None:
 def _check_tabletype(tt: TableType, res: Resolver) -> TableType:
     if type(tt) is not TableType:
         raise InvalidError("malformed table type")
-    bound = (1 << (64 if tt.addr64 else 32)) - 1
-    _check_limits(tt.limits, bound, "table size must be at most 2^32-1 elements")
+    bits = 64 if tt.addr64 else 32
+    _check_limits(tt.limits, (1 << bits) - 1, f"table size must be at most 2^{bits}-1 elements")
     elem = res.ref(tt.elem)
     return tt if elem is tt.elem else TableType(tt.limits, elem, tt.addr64)
 
