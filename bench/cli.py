@@ -88,6 +88,7 @@ def environment_note(options: argparse.Namespace) -> str:
 
 def _write(path: Path, text: str) -> None:
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise BenchError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -134,6 +134,8 @@ def measure_kernel(kernel: Kernel, runners: list[Runner], *, quick: bool,
     reference: int | None = None
     for runner in ordered:
         count = runner.repeat if runner.repeat is not None else repeat
+        if progress is not None and runner.slow:
+            progress(f"{kernel.name:<10} {runner.label:<9} running {count} call(s)...")
         outcome, bits = run_one(runner, kernel, wasm, args, count, reference)
         if isinstance(runner, TwinRunner) and outcome.status == OK:
             reference = bits

@@ -43,6 +43,8 @@ class Runner(ABC):
     label: str
     #: Whether one untimed call precedes the timed ones.
     warmup: bool = True
+    #: Whether a run takes long enough to be worth announcing when it starts.
+    slow: bool = False
 
     def __init__(self, repeat: int | None = None):
         #: Timed calls per kernel; None means the run's default.
@@ -113,6 +115,7 @@ class PywasmRunner(Runner):
     key = "pywasm"
     label = "pywasm"
     warmup = False
+    slow = True
 
     def prepare(self, kernel: Kernel, wasm: bytes, args: Args) -> Prepared:
         try:

@@ -240,7 +240,7 @@ def test_json_has_exactly_the_specified_shape(tmp_path):
 
 
 def test_disabled_runners_are_null_in_json(tmp_path):
-    out = tmp_path / "bench.json"
+    out = tmp_path / "new-dir" / "bench.json"  # missing folders are created
     assert cli.main(["--quick", "--kernel", "loop", "--no-pywasm", "--no-engine",
                      "--no-wasmtime", "-q", "--json", str(out)]) == 0
     entry = json.loads(out.read_text())["kernels"]["loop"]
@@ -267,7 +267,9 @@ def test_usage_errors_exit_2(argv, capsys):
 
 
 def test_unwritable_output_is_a_clean_error(tmp_path, capsys):
-    target = tmp_path / "missing-dir" / "out.json"
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    target = blocker / "out.json"  # a file cannot be a directory
     status = cli.main(["--quick", "--kernel", "fib", "--no-pywasm", "-q", "--json", str(target)])
     assert status == 2
     assert "cannot write" in capsys.readouterr().err
