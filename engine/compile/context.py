@@ -37,6 +37,7 @@ class ModuleContext:
             imp.desc.typeidx for imp in module.imports if imp.kind == ExternKind.TAG
         ]
         self.tag_typeidx.extend(t.typeidx for t in module.tags)
+        self.deftypes: list = []  # canonical DefTypes, set by the Module
         self.constants: list[object] = []
         self._const_keys: dict = {}
         self.lock = threading.RLock()
@@ -86,6 +87,16 @@ class FunctionContext:
 
     def func(self, idx: int) -> Func:
         return self.m.func(idx)
+
+    def comp(self, typeidx: int):
+        """The composite type (FuncType, StructType, ArrayType) of a type index."""
+        return self.m.module.types[typeidx].comp
+
+    def resolve(self, t):
+        """A value type with type-index heap types replaced by DefTypes."""
+        from ..runtime.instance import resolve_valtype
+
+        return resolve_valtype(t, self.m.deftypes)
 
     def func_type(self, idx: int) -> T.FuncType:
         return self.m.func_type(idx)

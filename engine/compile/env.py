@@ -161,6 +161,16 @@ def _make_globals() -> dict:
         WasmException=WasmException, WASM_EXC=WasmException, DELEGATED=Delegated,
         THROW_REF=throw_ref, NULL_REF=null_ref, TAILCALL=TailCall,
     )
+    from ..runtime import gc
+
+    g.update(
+        MK_STRUCT=gc.mk_struct, MK_ARRAY=gc.mk_array, ARRAY_NEW=gc.array_new,
+        ARRAY_NEW_DATA=gc.array_new_data, ARRAY_NEW_ELEM=gc.array_new_elem,
+        ARRAY_FILL=gc.array_fill, ARRAY_COPY=gc.array_copy,
+        ARRAY_INIT_DATA=gc.array_init_data, ARRAY_INIT_ELEM=gc.array_init_elem,
+        ARRAY_OOB=gc.array_oob, CAST_FAIL=gc.cast_fail,
+        ANY_CONVERT_EXTERN=gc.any_convert_extern, EXTERN_CONVERT_ANY=gc.extern_convert_any,
+    )
     for code in TrapCode:
         g[f"TC_{code.name}"] = code
     return g

@@ -256,11 +256,25 @@ class Translator:
             raise AssertionError("no Python loop for branch")
         if inner is target:
             self.emit("continue" if target.kind == "loop" else "break")
+        elif self._falls_into(inner, target):
+            self.emit("break")
         else:
             self.uses_br = True
             inner.propagated.add(target)
             self.emit(f"BR = {target.ident}")
             self.emit("break")
+
+    def _falls_into(self, inner: _Frame, target: _Frame) -> bool:
+        """Leaving Python loop ``inner`` lands exactly at the end of block
+        ``target``: ``inner`` is its last child and it has no results."""
+        return (
+            target.kind == "block"
+            and target.nresults == 0
+            and len(self.frames) >= 2
+            and inner.construct is not None
+            and self.frames[self.frames.index(inner) - 1] is target
+            and inner.construct.end + 1 == target.construct.end
+        )
 
     def emit_return(self, values: list[_Entry]) -> None:
         if not values:
@@ -338,7 +352,7 @@ class Translator:
             head.append(f"    nonlocal {', '.join(sorted(self.nonlocals))}")
         if self.uses_br:
             head.append("    BR = 0")
-        return "\n".join(head + self.lines) + "\n"
+        return "\n".join(head + _tidy(self.lines)) + "\n"
 
     def init_locals(self, nparams: int) -> None:
         for i, t in enumerate(self.local_types[nparams:], start=nparams):
@@ -377,6 +391,31 @@ class Translator:
         return handler
 
 
+def _indent_of(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _tidy(lines: list[str]) -> list[str]:
+    """Drop ``pass`` where its block has other statements, and statements
+    that follow a jump at the same indentation (dead code)."""
+    out: list[str] = []
+    n = len(lines)
+    dead_indent = None
+    for i, line in enumerate(lines):
+        ind = _indent_of(line)
+        if dead_indent is not None:
+            if ind >= dead_indent:
+                continue
+            dead_indent = None
+        stripped = line.strip()
+        if stripped == "pass" and i + 1 < n and _indent_of(lines[i + 1]) == ind:
+            continue
+        out.append(line)
+        if stripped in ("break", "continue", "return", "raise") or stripped.startswith(("return ", "raise ")):
+            dead_indent = ind
+    return out
+
+
 def _default_literal(t) -> str:
     if t in (T.I32, T.I64) or t is T.V128:
         return "0"
@@ -391,6 +430,8 @@ _STRUCTURE = frozenset({Op.BLOCK, Op.LOOP, Op.IF, Op.ELSE, Op.END, Op.TRY_TABLE,
 
 
 _TMPL_CACHE: dict[str, tuple] = {}
+# a division or remainder by an operand may raise ZeroDivisionError (a trap)
+_DIVIDES_BY_OPERAND = re.compile(r"(//|%)\s*\(*\s*\{")
 _TWO_RESULTS = frozenset({Op.I64_ADD128, Op.I64_SUB128, Op.I64_MUL_WIDE_S, Op.I64_MUL_WIDE_U})
 
 
@@ -403,7 +444,8 @@ def _template_info(tmpl: str) -> tuple:
         repeated = {i for i in set(nums) if nums.count(i) > 1}
         # calls (names followed by "(") and integer division may trap or be
         # costly: such results are computed at once, in order
-        pure = "(" not in re.sub(r"(?<![A-Za-z0-9_])\(", "", tmpl) and "//" not in tmpl and "%" not in tmpl
+        pure = ("(" not in re.sub(r"(?<![A-Za-z0-9_])\(", "", tmpl)
+                and not _DIVIDES_BY_OPERAND.search(tmpl))
         info = (nargs, repeated, pure)
         _TMPL_CACHE[tmpl] = info
     return info
@@ -498,7 +540,7 @@ def _end(self: Translator, ins, pc):
     reachable = not f.unreachable
     if f.kind == "if":
         if reachable:
-            self.assign(f.vars, self.pop_n(f.nresults))
+            self.assign_at(f.indent, f.vars, self.pop_n(f.nresults))
         if not f.else_seen:
             # the missing else passes the params through as results
             self.emit_at(f.indent - 1, "else:")
@@ -1320,3 +1362,244 @@ def _br_on_non_null(self: Translator, ins, pc):
     self.branch(ins[1])
     self.stack.pop()
     f.indent -= 1
+
+
+# -- GC: structs, arrays, i31, casts ---------------------------------------------------
+
+
+def _mask_for(storage) -> str:
+    if storage is T.PackedType.I8:
+        return " & 0xFF"
+    if storage is T.PackedType.I16:
+        return " & 0xFFFF"
+    return ""
+
+
+def _default_text(self: Translator, storage) -> str:
+    if storage in (T.I32, T.I64) or isinstance(storage, T.PackedType):
+        return "0"
+    if storage in (T.F32, T.F64):
+        return "0.0"
+    if storage is T.V128:
+        from ..runtime import vec
+
+        return self.ctx.constant(vec.ZERO)
+    return "None"
+
+
+def _packed_text(e: _Entry, storage) -> str:
+    m = _mask_for(storage)
+    return f"({e.text}{m})" if m else e.text
+
+
+def _nonnull(self: Translator, e: _Entry) -> str:
+    r = self.atom(e)
+    self.emit(f"if {r} is None: NULL_REF()")
+    return r
+
+
+@handles(Op.STRUCT_NEW)
+def _struct_new(self: Translator, ins, pc):
+    fields = self.ctx.comp(ins[1]).fields
+    vals = self.pop_n(len(fields))
+    ty = self.ctx.use(f"TY{ins[1]}")
+    items = ", ".join(_packed_text(v, f.storage) for v, f in zip(vals, fields))
+    self.push_temp(f"MK_STRUCT({ty}, [{items}])")
+
+
+@handles(Op.STRUCT_NEW_DEFAULT)
+def _struct_new_default(self: Translator, ins, pc):
+    fields = self.ctx.comp(ins[1]).fields
+    ty = self.ctx.use(f"TY{ins[1]}")
+    items = ", ".join(_default_text(self, f.storage) for f in fields)
+    self.push_temp(f"MK_STRUCT({ty}, [{items}])")
+
+
+def _sign_extend(text: str, storage) -> str:
+    if storage is T.PackedType.I8:
+        return f"SX8_32[{text}]"
+    return f"((({text}) ^ 0x8000) - 0x8000) & 0xFFFFFFFF"
+
+
+@handles(Op.STRUCT_GET, Op.STRUCT_GET_U, Op.STRUCT_GET_S)
+def _struct_get(self: Translator, ins, pc):
+    storage = self.ctx.comp(ins[1]).fields[ins[2]].storage
+    r = _nonnull(self, self.pop())
+    text = f"{r}[{ins[2]}]"
+    if ins[0] == Op.STRUCT_GET_S:
+        text = _sign_extend(text, storage)
+    self.push_temp(text)
+
+
+@handles(Op.STRUCT_SET)
+def _struct_set(self: Translator, ins, pc):
+    storage = self.ctx.comp(ins[1]).fields[ins[2]].storage
+    v = self.pop()
+    r = _nonnull(self, self.pop())
+    self.emit(f"{r}[{ins[2]}] = {v.text}{_mask_for(storage)}")
+
+
+@handles(Op.ARRAY_NEW)
+def _array_new(self: Translator, ins, pc):
+    storage = self.ctx.comp(ins[1]).field.storage
+    n = self.pop()
+    init = self.pop()
+    ty = self.ctx.use(f"TY{ins[1]}")
+    self.push_temp(f"ARRAY_NEW({ty}, {_packed_text(init, storage)}, {n.text})")
+
+
+@handles(Op.ARRAY_NEW_DEFAULT)
+def _array_new_default(self: Translator, ins, pc):
+    storage = self.ctx.comp(ins[1]).field.storage
+    n = self.pop()
+    ty = self.ctx.use(f"TY{ins[1]}")
+    self.push_temp(f"ARRAY_NEW({ty}, {_default_text(self, storage)}, {n.text})")
+
+
+@handles(Op.ARRAY_NEW_FIXED)
+def _array_new_fixed(self: Translator, ins, pc):
+    storage = self.ctx.comp(ins[1]).field.storage
+    vals = self.pop_n(ins[2])
+    ty = self.ctx.use(f"TY{ins[1]}")
+    items = ", ".join(_packed_text(v, storage) for v in vals)
+    self.push_temp(f"MK_ARRAY({ty}, [{items}])")
+
+
+@handles(Op.ARRAY_NEW_DATA)
+def _array_new_data(self: Translator, ins, pc):
+    n, s = self.pop(), self.pop()
+    ty = self.ctx.use(f"TY{ins[1]}")
+    d = self.ctx.use(f"D{ins[2]}")
+    self.push_temp(f"ARRAY_NEW_DATA({ty}, {d}, {s.text}, {n.text})")
+
+
+@handles(Op.ARRAY_NEW_ELEM)
+def _array_new_elem(self: Translator, ins, pc):
+    n, s = self.pop(), self.pop()
+    ty = self.ctx.use(f"TY{ins[1]}")
+    el = self.ctx.use(f"EL{ins[2]}")
+    self.push_temp(f"ARRAY_NEW_ELEM({ty}, {el}, {s.text}, {n.text})")
+
+
+@handles(Op.ARRAY_GET, Op.ARRAY_GET_S, Op.ARRAY_GET_U)
+def _array_get(self: Translator, ins, pc):
+    storage = self.ctx.comp(ins[1]).field.storage
+    i = self.atom(self.pop())
+    a = _nonnull(self, self.pop())
+    t = self.push_temp(f"{a}[{i}] if {i} < len({a}) else ARRAY_OOB()")
+    if ins[0] == Op.ARRAY_GET_S:
+        self.emit(f"{t} = {_sign_extend(t, storage)}")
+
+
+@handles(Op.ARRAY_SET)
+def _array_set(self: Translator, ins, pc):
+    storage = self.ctx.comp(ins[1]).field.storage
+    v = self.pop()
+    i = self.atom(self.pop())
+    a = _nonnull(self, self.pop())
+    self.emit(f"if {i} >= len({a}): ARRAY_OOB()")
+    self.emit(f"{a}[{i}] = {v.text}{_mask_for(storage)}")
+
+
+@handles(Op.ARRAY_LEN)
+def _array_len(self: Translator, ins, pc):
+    a = _nonnull(self, self.pop())
+    self.push_temp(f"len({a})")
+
+
+@handles(Op.ARRAY_FILL)
+def _array_fill(self: Translator, ins, pc):
+    storage = self.ctx.comp(ins[1]).field.storage
+    n, v, i, a = self.pop(), self.pop(), self.pop(), self.pop()
+    self.emit(f"ARRAY_FILL({a.text}, {i.text}, {_packed_text(v, storage)}, {n.text})")
+
+
+@handles(Op.ARRAY_COPY)
+def _array_copy(self: Translator, ins, pc):
+    n, si, s, di, d = self.pop(), self.pop(), self.pop(), self.pop(), self.pop()
+    self.emit(f"ARRAY_COPY({d.text}, {di.text}, {s.text}, {si.text}, {n.text})")
+
+
+@handles(Op.ARRAY_INIT_DATA)
+def _array_init_data(self: Translator, ins, pc):
+    n, s, d, a = self.pop(), self.pop(), self.pop(), self.pop()
+    data = self.ctx.use(f"D{ins[2]}")
+    self.emit(f"ARRAY_INIT_DATA({a.text}, {data}, {d.text}, {s.text}, {n.text})")
+
+
+@handles(Op.ARRAY_INIT_ELEM)
+def _array_init_elem(self: Translator, ins, pc):
+    n, s, d, a = self.pop(), self.pop(), self.pop(), self.pop()
+    el = self.ctx.use(f"EL{ins[2]}")
+    self.emit(f"ARRAY_INIT_ELEM({a.text}, {el}, {d.text}, {s.text}, {n.text})")
+
+
+def _test_name(self: Translator, rt) -> str:
+    """The pooled predicate of ``ref.test rt`` (see runtime.gc.make_test)."""
+    from ..runtime.gc import make_test
+
+    return self.ctx.constant(make_test(self.ctx.resolve(rt)))
+
+
+@handles(Op.REF_TEST)
+def _ref_test(self: Translator, ins, pc):
+    k = _test_name(self, ins[1])
+    v = self.pop()
+    self.push_temp(f"{k}({v.text})")
+
+
+@handles(Op.REF_CAST)
+def _ref_cast(self: Translator, ins, pc):
+    k = _test_name(self, ins[1])
+    v = self.atom(self.pop())
+    self.emit(f"if not {k}({v}): CAST_FAIL()")
+    self.stack.append(_Entry(v, 0, True))
+
+
+@handles(Op.BR_ON_CAST, Op.BR_ON_CAST_FAIL)
+def _br_on_cast(self: Translator, ins, pc):
+    label, rt2 = ins[1], ins[3]
+    k = _test_name(self, rt2)
+    v = self.atom(self.pop())
+    self.stack.append(_Entry(v, 0, True))
+    f = self.cur()
+    self.ensure_depth(f.blocks, f.indent + 1)
+    neg = "" if ins[0] == Op.BR_ON_CAST else "not "
+    self.emit(f"if {neg}{k}({v}):")
+    f.indent += 1
+    self.branch(label)
+    f.indent -= 1
+
+
+@handles(Op.REF_I31)
+def _ref_i31(self: Translator, ins, pc):
+    v = self.pop()
+    self.push(f"({v.text} & 0x7FFFFFFF)", v.mask, False)
+
+
+@handles(Op.I31_GET_U, Op.I31_GET_S)
+def _i31_get(self: Translator, ins, pc):
+    r = _nonnull(self, self.pop())
+    if ins[0] == Op.I31_GET_U:
+        self.stack.append(_Entry(r, 0, True))
+    else:
+        self.push_temp(f"((({r} ^ 0x40000000) - 0x40000000) & 0xFFFFFFFF)")
+
+
+@handles(Op.ANY_CONVERT_EXTERN)
+def _any_convert_extern(self: Translator, ins, pc):
+    v = self.pop()
+    self.push_temp(f"ANY_CONVERT_EXTERN({v.text})")
+
+
+@handles(Op.EXTERN_CONVERT_ANY)
+def _extern_convert_any(self: Translator, ins, pc):
+    v = self.pop()
+    self.push_temp(f"EXTERN_CONVERT_ANY({v.text})")
+
+
+@handles(Op.REF_EQ)
+def _ref_eq(self: Translator, ins, pc):
+    b = self.atom(self.pop())
+    a = self.atom(self.pop())
+    self.push(f"({a} is {b} or ({a}.__class__ is int and {a} == {b}))", 0, False)

@@ -48,18 +48,29 @@ class Module:
     """
 
     def __init__(self, engine, wasm: Any):
+        syn = _decode(wasm)
+        self._setup(engine, syn, _validate(syn))
+
+    @classmethod
+    def from_syntax(cls, engine, syn) -> "Module":
+        """A module from an already decoded :class:`engine.syntax.Module`
+        (validated here)."""
+        self = cls.__new__(cls)
+        self._setup(engine, syn, _validate(syn))
+        return self
+
+    def _setup(self, engine, syn, info) -> None:
         from ..compile.context import ModuleContext
         from ..valid.canon import canonicalize
 
         self.engine = engine
-        syn = _decode(wasm)
-        info = _validate(syn)
         self._syntax = syn
         self._info = info
         deftypes = getattr(info, "deftypes", None)
         self._deftypes = list(deftypes) if deftypes is not None else canonicalize(syn)
         self._import_types = [self._import_type(imp) for imp in syn.imports]
         self._ctx = ModuleContext(syn)
+        self._ctx.deftypes = self._deftypes
         self._code: dict[int, Any] = {}
         self._const_cells: list[types.CellType] = []
         self._lock = threading.RLock()
