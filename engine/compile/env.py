@@ -161,7 +161,15 @@ def _make_globals() -> dict:
         WasmException=WasmException, WASM_EXC=WasmException, DELEGATED=Delegated,
         THROW_REF=throw_ref, NULL_REF=null_ref, TAILCALL=TailCall,
     )
-    from ..runtime import gc
+    from ..runtime import atomics, gc
+
+    g.update(
+        UNALIGNED=_trap(TrapCode.UNALIGNED_ATOMIC),
+        ATOMIC_RMW=atomics.atomic_rmw, ATOMIC_CMPXCHG=atomics.atomic_cmpxchg,
+        ATOMIC_WAIT=atomics.atomic_wait, ATOMIC_NOTIFY=atomics.atomic_notify,
+    )
+    for name, fn in atomics.RMW_OPS.items():
+        g[f"RMW_{name.upper()}"] = fn
 
     g.update(
         MK_STRUCT=gc.mk_struct, MK_ARRAY=gc.mk_array, ARRAY_NEW=gc.array_new,

@@ -1603,3 +1603,161 @@ def _ref_eq(self: Translator, ins, pc):
     b = self.atom(self.pop())
     a = self.atom(self.pop())
     self.push(f"({a} is {b} or ({a}.__class__ is int and {a} == {b}))", 0, False)
+
+
+# -- threads: atomic accesses ---------------------------------------------------------
+
+
+def _atomic_size(name: str) -> int:
+    """Access width in bytes from an op name such as I64_ATOMIC_RMW16_ADD_U."""
+    m = re.search(r"(?:LOAD|STORE|RMW)(\d+)", name)
+    if m:
+        return int(m.group(1)) // 8
+    return 8 if name.startswith("I64") else 4
+
+
+def _aligned_address(self: Translator, ins, size: int) -> str:
+    _align, offset, _mem = ins[1], ins[2], ins[3]
+    e = self.pop()
+    a = self.temp()
+    self.emit(f"{a} = {_address(self, e, offset)}")
+    if size > 1:
+        self.emit(f"if {a} & {size - 1}: UNALIGNED()")
+    return a
+
+
+def _atomic_load(self: Translator, ins, pc):
+    name = ins[0].name
+    plain = Op[name.replace("_ATOMIC", "")]
+    m = self.ctx.use(f"M{ins[3]}")
+    a = _aligned_address(self, ins, _atomic_size(name))
+    self.push_temp(_LOADS[plain].format(m=m, a=a))
+
+
+def _atomic_store(self: Translator, ins, pc):
+    name = ins[0].name
+    plain = Op[name.replace("_ATOMIC", "")]
+    m = self.ctx.use(f"M{ins[3]}")
+    v = self.pop()
+    a = _aligned_address(self, ins, _atomic_size(name))
+    self.emit(_STORES[plain].format(m=m, a=a, v=v.text))
+
+
+def _atomic_rmw(self: Translator, ins, pc):
+    name = ins[0].name
+    size = _atomic_size(name)
+    mi = self.ctx.use(f"MI{ins[3]}")
+    if "CMPXCHG" in name:
+        rep, exp = self.pop(), self.pop()
+        a = self.pop()
+        addr = _address(self, a, ins[2])
+        self.push_temp(f"ATOMIC_CMPXCHG({mi}, {addr}, {size}, {exp.text}, {rep.text})")
+        return
+    op = re.search(r"RMW\d*_([A-Z]+)", name).group(1).lower()
+    v = self.pop()
+    a = self.pop()
+    addr = _address(self, a, ins[2])
+    self.push_temp(f"ATOMIC_RMW({mi}, {addr}, {size}, RMW_{op.upper()}, {v.text})")
+
+
+for _op in Op:
+    if "_ATOMIC_" in _op.name and _op.name.startswith(("I32", "I64")):
+        if "_ATOMIC_LOAD" in _op.name:
+            _H[_op] = _atomic_load
+        elif "_ATOMIC_STORE" in _op.name:
+            _H[_op] = _atomic_store
+        elif "_ATOMIC_RMW" in _op.name:
+            _H[_op] = _atomic_rmw
+
+
+@handles(Op.MEMORY_ATOMIC_WAIT32, Op.MEMORY_ATOMIC_WAIT64)
+def _atomic_wait(self: Translator, ins, pc):
+    size = 4 if ins[0] == Op.MEMORY_ATOMIC_WAIT32 else 8
+    mi = self.ctx.use(f"MI{ins[3]}")
+    timeout, expected, a = self.pop(), self.pop(), self.pop()
+    addr = _address(self, a, ins[2])
+    self.push_temp(f"ATOMIC_WAIT({mi}, {addr}, {expected.text}, {timeout.text}, {size})")
+
+
+@handles(Op.MEMORY_ATOMIC_NOTIFY)
+def _atomic_notify(self: Translator, ins, pc):
+    mi = self.ctx.use(f"MI{ins[3]}")
+    count, a = self.pop(), self.pop()
+    addr = _address(self, a, ins[2])
+    self.push_temp(f"ATOMIC_NOTIFY({mi}, {addr}, {count.text})")
+
+
+@handles(Op.ATOMIC_FENCE)
+def _atomic_fence(self: Translator, ins, pc):
+    pass
+
+
+# -- SIMD ---------------------------------------------------------------------------------
+
+
+def _simd_tables():
+    from ..numeric import simd
+
+    return simd
+
+
+@handles(Op.V128_CONST)
+def _v128_const(self: Translator, ins, pc):
+    simd = _simd_tables()
+    self.stack.append(_Entry(self.ctx.constant(simd.v128_from_int(ins[1])), 0, True))
+
+
+def _simd_op(self: Translator, ins, pc):
+    simd = _simd_tables()
+    op = ins[0]
+    entry = simd.SIMD_OPS[op]
+    tmpl = entry(ins[1]) if callable(entry) else entry
+    nargs, repeated, pure = _template_info(tmpl)
+    args = self.pop_n(nargs)
+    for i, e in enumerate(args):
+        if i in repeated and not e.simple:
+            self.atom(e)
+    mask = 0
+    for e in args:
+        mask |= e.mask
+    text = tmpl.format(*[e.text for e in args])
+    if pure:
+        self.push(text, mask, False)
+    else:
+        self.push_temp(text)
+
+
+def _simd_memory(self: Translator, ins, pc):
+    simd = _simd_tables()
+    op = ins[0]
+    tmpl = simd.SIMD_MEMORY[op]
+    offset, mem = ins[2], ins[3]
+    lane = ins[4] if len(ins) > 4 else None
+    m = self.ctx.use(f"M{mem}")
+    v = self.atom(self.pop()) if "{v}" in tmpl else None
+    e = self.pop()
+    if offset or not e.simple:
+        a = self.temp()
+        self.emit(f"{a} = {_address(self, e, offset)}")
+    else:
+        a = e.text
+    text = tmpl.format(m=m, a=a, v=v, lane=lane)
+    is_store = "STORE" in op.name and "LOAD" not in op.name
+    if is_store:
+        self.emit(text)
+    else:
+        self.push_temp(text)
+
+
+def _install_simd() -> None:
+    for op in Op:
+        if (op.value >> 12) != 0xFD or op in _H:
+            continue
+        name = op.name
+        if name.startswith("V128_LOAD") or name.startswith("V128_STORE"):
+            _H[op] = _simd_memory
+        else:
+            _H[op] = _simd_op
+
+
+_install_simd()

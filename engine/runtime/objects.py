@@ -92,7 +92,7 @@ class Memory:
     """A linear memory: a ``bytearray`` that only ever grows in place."""
 
     __slots__ = ("type", "data", "cell", "page_log2", "max_pages", "addr64", "shared",
-                 "lock", "limit_pages", "__weakref__")
+                 "lock", "limit_pages", "waiters", "__weakref__")
 
     def __init__(self, store, memtype: T.MemType):
         self._init(memtype, store)
@@ -116,6 +116,7 @@ class Memory:
             raise InstantiationError(f"cannot allocate a memory of {pages} pages") from None
         self.cell = CellType(self.data)
         self.lock = threading.Lock()
+        self.waiters = None
 
     @classmethod
     def _new(cls, memtype: T.MemType, store=None) -> "Memory":
