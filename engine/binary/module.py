@@ -1,0 +1,87 @@
+"""The module decoder: header, section framing and order, and the checks
+that span sections (function and code counts, the data count)."""
+
+from __future__ import annotations
+
+from ..errors import MalformedError, UsageError
+from ..syntax.module import Module
+from . import messages as msg
+from .leb128 import u32
+from .sections import ORDER, READERS, DecodeState, read_custom
+
+MAGIC = b"\x00asm"
+VERSION = b"\x01\x00\x00\x00"
+CUSTOM = 0
+
+
+def decode_module(data: bytes | bytearray | memoryview) -> Module:
+    """Decode the binary module ``data``.
+
+    Raises :class:`~engine.errors.MalformedError` for any input that is not
+    a well-formed binary module; validation is left to
+    :mod:`engine.valid`.
+    """
+    if isinstance(data, (bytearray, memoryview)):
+        data = bytes(data)
+    elif not isinstance(data, bytes):
+        raise UsageError(f"a binary module is bytes, not {type(data).__name__}")
+    _check_header(data)
+    st = DecodeState()
+    pos = 8
+    last = 0  # rank of the last non-custom section
+    last_id = 0
+    size_of_data = len(data)
+    while pos < size_of_data:
+        section_id = data[pos]
+        try:
+            size, start = u32(data, pos + 1)
+        except IndexError:
+            raise MalformedError(msg.UNEXPECTED_END) from None
+        end = start + size
+        if end > size_of_data:
+            raise MalformedError(msg.LENGTH if section_id != CUSTOM else msg.UNEXPECTED_END)
+        section = data[start:end]
+        if section_id == CUSTOM:
+            _read_section(read_custom, section, st, last_id)
+        else:
+            rank = ORDER.get(section_id)
+            if rank is None:
+                raise MalformedError(msg.SECTION_ID)
+            if rank <= last:
+                raise MalformedError(msg.AFTER_LAST)
+            last = rank
+            last_id = section_id
+            _read_section(READERS[section_id], section, st)
+        pos = end
+    return _finish(st)
+
+
+def _check_header(data: bytes) -> None:
+    # Magic and version are read as whole 4-byte words: a short word is an
+    # unexpected end whatever its bytes.
+    if len(data) < 4:
+        raise MalformedError(msg.UNEXPECTED_END)
+    if data[:4] != MAGIC:
+        raise MalformedError(msg.MAGIC)
+    if len(data) < 8:
+        raise MalformedError(msg.UNEXPECTED_END)
+    if data[4:8] != VERSION:
+        raise MalformedError(msg.VERSION)
+
+
+def _read_section(reader, section: bytes, st: DecodeState, *extra) -> None:
+    try:
+        pos = reader(section, 0, st, *extra)
+    except IndexError:
+        raise MalformedError(msg.UNEXPECTED_END_SECTION) from None
+    if pos != len(section):
+        raise MalformedError(msg.SECTION_SIZE)
+
+
+def _finish(st: DecodeState) -> Module:
+    module = st.module
+    if len(module.funcs) != st.declared_funcs:
+        raise MalformedError(msg.FUNC_CODE)
+    if module.data_count is not None and module.data_count != len(module.datas):
+        raise MalformedError(msg.DATA_COUNT)
+    return module

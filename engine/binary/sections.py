@@ -1,0 +1,375 @@
+"""Decoding of the module's sections, one reader per section id.
+
+Each reader gets the section's own bytes (so running off them is running off
+the section), the position after the section header, and the module being
+built, and returns the position where it stopped; the caller checks that
+this is the section's end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..errors import MalformedError
+from ..syntax.module import (
+    CustomSection,
+    Data,
+    Elem,
+    Export,
+    Func,
+    Global,
+    Import,
+    Module,
+    SegmentMode,
+    Table,
+)
+from ..syntax.opcodes import Op
+from ..syntax.types import AbsHeapType, ExternKind, FUNCREF, RefType
+from . import messages as msg
+from .instructions import decode_expr
+from .leb128 import u32
+from .locals import decode_locals
+from .types import count, globaltype, memtype, rectype, reftype, tabletype, tagtype
+
+
+@dataclass(slots=True)
+class DecodeState:
+    """The module under construction, and what the function section told
+    about the code section to come."""
+
+    module: Module = field(default_factory=Module)
+    #: type indices of the function section, waiting for their bodies
+    func_types: list[int] = field(default_factory=list)
+    #: number of functions the function section declared (None: no section)
+    declared_funcs: int = 0
+
+
+#: reader(section bytes, pos, state) -> pos after what it read
+SectionReader = Callable[[bytes, int, DecodeState], int]
+
+_EXTERN_KINDS = tuple(ExternKind)
+_ACTIVE, _PASSIVE, _DECLARATIVE = SegmentMode.ACTIVE, SegmentMode.PASSIVE, SegmentMode.DECLARATIVE
+
+#: Element segments given as function indices hold non-null references
+#: (flags 0 to 3); flag 4 lists expressions of type funcref.
+_REF_FUNC = RefType(False, AbsHeapType.FUNC)
+
+
+def name(data: bytes, pos: int) -> tuple[str, int]:
+    """A length-prefixed UTF-8 string."""
+    raw, pos = byte_vector(data, pos)
+    try:
+        return raw.decode("utf-8"), pos
+    except UnicodeDecodeError:
+        # Python's strict codec rejects exactly what the spec's utf8 grammar
+        # excludes: overlong forms, surrogates, code points past U+10FFFF,
+        # stray or missing continuation bytes.
+        raise MalformedError(msg.UTF8) from None
+
+
+def byte_vector(data: bytes, pos: int) -> tuple[bytes, int]:
+    """A length-prefixed run of raw bytes."""
+    n, pos = u32(data, pos)
+    end = pos + n
+    if end > len(data):
+        raise MalformedError(msg.LENGTH)
+    return data[pos:end], end
+
+
+def read_custom(data: bytes, pos: int, st: DecodeState, after: int) -> int:
+    """A custom section: a name and uninterpreted bytes; ``after`` is the id
+    of the last non-custom section before it."""
+    module = st.module
+    section_name, pos = name(data, pos)
+    module.customs.append(CustomSection(section_name, data[pos:], after))
+    return len(data)
+
+
+def _read_types(data: bytes, pos: int, st: DecodeState) -> int:
+    module = st.module
+    n, pos = count(data, pos)
+    types = module.types
+    for _ in range(n):
+        group, pos = rectype(data, pos)
+        module.rec_groups.append((len(types), group))
+        types.extend(group.subtypes)
+    return pos
+
+
+def _externtype(data: bytes, pos: int) -> tuple[ExternKind, object, int]:
+    kind = data[pos]
+    pos += 1
+    if kind == ExternKind.FUNC:
+        desc, pos = u32(data, pos)
+    elif kind == ExternKind.TABLE:
+        desc, pos = tabletype(data, pos)
+    elif kind == ExternKind.MEMORY:
+        desc, pos = memtype(data, pos)
+    elif kind == ExternKind.GLOBAL:
+        desc, pos = globaltype(data, pos)
+    elif kind == ExternKind.TAG:
+        desc, pos = tagtype(data, pos)
+    else:
+        raise MalformedError(msg.EXTERN_KIND)
+    return _EXTERN_KINDS[kind], desc, pos
+
+
+# Compact import groups (compact-import-section proposal): after a module
+# name and an empty item name, 0x7F introduces a list of (name, externtype)
+# items and 0x7E one externtype followed by a list of names.
+_COMPACT_ITEMS = 0x7F
+_COMPACT_NAMES = 0x7E
+
+
+def _read_import_group(data: bytes, pos: int, append) -> int:
+    module_name, pos = name(data, pos)
+    item_name, pos = name(data, pos)
+    if item_name == "" and data[pos] == _COMPACT_ITEMS:
+        n, pos = count(data, pos + 1)
+        for _ in range(n):
+            item_name, pos = name(data, pos)
+            kind, desc, pos = _externtype(data, pos)
+            append(Import(module_name, item_name, kind, desc))
+    elif item_name == "" and data[pos] == _COMPACT_NAMES:
+        kind, desc, pos = _externtype(data, pos + 1)
+        n, pos = count(data, pos)
+        for _ in range(n):
+            item_name, pos = name(data, pos)
+            append(Import(module_name, item_name, kind, desc))
+    else:
+        kind, desc, pos = _externtype(data, pos)
+        append(Import(module_name, item_name, kind, desc))
+    return pos
+
+
+def _read_imports(data: bytes, pos: int, st: DecodeState) -> int:
+    # The proposal counts groups; wabt's encoder (wast2json --enable-all)
+    # counts imports. Both readings share their first groups, so at most one
+    # of them can end exactly at the section's end: accept either.
+    n, pos = count(data, pos)
+    imports = st.module.imports
+    append = imports.append
+    groups = 0
+    while groups < n:
+        if len(imports) >= n and pos == len(data):
+            break
+        pos = _read_import_group(data, pos, append)
+        groups += 1
+    return pos
+
+
+def _read_functions(data: bytes, pos: int, st: DecodeState) -> int:
+    module = st.module
+    # Only the type indices are known here; the code section completes the
+    # functions.
+    n, pos = count(data, pos)
+    typeidxs = st.func_types
+    for _ in range(n):
+        x, pos = u32(data, pos)
+        typeidxs.append(x)
+    st.declared_funcs = n
+    return pos
+
+
+def _read_tables(data: bytes, pos: int, st: DecodeState) -> int:
+    module = st.module
+    n, pos = count(data, pos)
+    for _ in range(n):
+        if data[pos] == 0x40:
+            # A table with an explicit initialiser: 0x40 0x00 tabletype expr.
+            if data[pos + 1] != 0x00:
+                raise MalformedError(msg.TABLE_INIT)
+            tt, pos = tabletype(data, pos + 2)
+            init, pos = decode_expr(data, pos)
+            module.tables.append(Table(tt, init))
+        else:
+            tt, pos = tabletype(data, pos)
+            module.tables.append(Table(tt))
+    return pos
+
+
+def _read_memories(data: bytes, pos: int, st: DecodeState) -> int:
+    module = st.module
+    n, pos = count(data, pos)
+    for _ in range(n):
+        mt, pos = memtype(data, pos)
+        module.mems.append(mt)
+    return pos
+
+
+def _read_tags(data: bytes, pos: int, st: DecodeState) -> int:
+    module = st.module
+    n, pos = count(data, pos)
+    for _ in range(n):
+        tt, pos = tagtype(data, pos)
+        module.tags.append(tt)
+    return pos
+
+
+def _read_globals(data: bytes, pos: int, st: DecodeState) -> int:
+    module = st.module
+    n, pos = count(data, pos)
+    for _ in range(n):
+        gt, pos = globaltype(data, pos)
+        init, pos = decode_expr(data, pos)
+        module.globals.append(Global(gt, init))
+    return pos
+
+
+def _read_exports(data: bytes, pos: int, st: DecodeState) -> int:
+    module = st.module
+    n, pos = count(data, pos)
+    for _ in range(n):
+        export_name, pos = name(data, pos)
+        kind = data[pos]
+        if kind > ExternKind.TAG:
+            raise MalformedError(msg.EXPORT_KIND)
+        index, pos = u32(data, pos + 1)
+        module.exports.append(Export(export_name, _EXTERN_KINDS[kind], index))
+    return pos
+
+
+def _read_start(data: bytes, pos: int, st: DecodeState) -> int:
+    module = st.module
+    module.start, pos = u32(data, pos)
+    return pos
+
+
+def _elem_kind(data: bytes, pos: int) -> int:
+    if data[pos] != 0x00:
+        raise MalformedError(msg.ELEM_KIND)
+    return pos + 1
+
+
+def _func_indices(data: bytes, pos: int) -> tuple[tuple, int]:
+    """A vector of function indices, as ``ref.func`` expressions."""
+    n, pos = count(data, pos)
+    exprs = []
+    end = (Op.END,)
+    ref_func = Op.REF_FUNC
+    for _ in range(n):
+        x, pos = u32(data, pos)
+        exprs.append(((ref_func, x), end))
+    return tuple(exprs), pos
+
+
+def _expressions(data: bytes, pos: int) -> tuple[tuple, int]:
+    n, pos = count(data, pos)
+    exprs = []
+    for _ in range(n):
+        e, pos = decode_expr(data, pos)
+        exprs.append(e)
+    return tuple(exprs), pos
+
+
+def _read_elems(data: bytes, pos: int, st: DecodeState) -> int:
+    module = st.module
+    n, pos = count(data, pos)
+    append = module.elems.append
+    for _ in range(n):
+        flags, pos = u32(data, pos)
+        if flags > 7:
+            raise MalformedError(msg.SEGMENT_KIND)
+        # bit 0: passive or declarative; bit 1: with bit 0 declarative, else
+        # an explicit table index; bit 2: expressions rather than indices.
+        table = 0
+        offset = None
+        if flags & 1:
+            mode = _DECLARATIVE if flags & 2 else _PASSIVE
+        else:
+            mode = _ACTIVE
+            if flags & 2:
+                table, pos = u32(data, pos)
+            offset, pos = decode_expr(data, pos)
+        if flags & 4:
+            if flags & 3:
+                rt, pos = reftype(data, pos)
+            else:
+                rt = FUNCREF
+            init, pos = _expressions(data, pos)
+        else:
+            if flags & 3:
+                pos = _elem_kind(data, pos)
+            rt = _REF_FUNC
+            init, pos = _func_indices(data, pos)
+        append(Elem(rt, init, mode, table, offset))
+    return pos
+
+
+def _read_data_count(data: bytes, pos: int, st: DecodeState) -> int:
+    module = st.module
+    module.data_count, pos = u32(data, pos)
+    return pos
+
+
+def _read_code(data: bytes, pos: int, st: DecodeState) -> int:
+    module = st.module
+    n, pos = count(data, pos)
+    typeidxs = st.func_types
+    if n != st.declared_funcs:
+        raise MalformedError(msg.FUNC_CODE)
+    has_data_count = module.data_count is not None
+    funcs = module.funcs
+    for i in range(n):
+        size, pos = u32(data, pos)
+        end = pos + size
+        if end > len(data):
+            raise MalformedError(msg.LENGTH)
+        # The body gets its own bytes: running off them is a missing end.
+        body = data[pos:end]
+        try:
+            local_types, p = decode_locals(body, 0)
+            instrs, p = decode_expr(body, p, has_data_count)
+        except IndexError:
+            raise MalformedError(msg.END_EXPECTED) from None
+        if p != size:
+            raise MalformedError(msg.SECTION_SIZE)
+        funcs.append(Func(typeidxs[i], local_types, instrs))
+        pos = end
+    return pos
+
+
+def _read_datas(data: bytes, pos: int, st: DecodeState) -> int:
+    module = st.module
+    n, pos = count(data, pos)
+    append = module.datas.append
+    for _ in range(n):
+        flags, pos = u32(data, pos)
+        if flags == 0:
+            offset, pos = decode_expr(data, pos)
+            init, pos = byte_vector(data, pos)
+            append(Data(init, _ACTIVE, 0, offset))
+        elif flags == 1:
+            init, pos = byte_vector(data, pos)
+            append(Data(init, _PASSIVE))
+        elif flags == 2:
+            memory, pos = u32(data, pos)
+            offset, pos = decode_expr(data, pos)
+            init, pos = byte_vector(data, pos)
+            append(Data(init, _ACTIVE, memory, offset))
+        else:
+            raise MalformedError(msg.SEGMENT_KIND)
+    return pos
+
+
+READERS: dict[int, SectionReader] = {
+    1: _read_types,
+    2: _read_imports,
+    3: _read_functions,
+    4: _read_tables,
+    5: _read_memories,
+    6: _read_globals,
+    7: _read_exports,
+    8: _read_start,
+    9: _read_elems,
+    10: _read_code,
+    11: _read_datas,
+    12: _read_data_count,
+    13: _read_tags,
+}
+
+#: Where each non-custom section may appear: the tag section sits between
+#: memory and global, the data count section between element and code.
+ORDER: dict[int, int] = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10,
+                         12: 11, 10: 12, 11: 13}

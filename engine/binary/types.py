@@ -1,0 +1,254 @@
+"""Decoding of types: value, heap and reference types, recursion groups of
+struct/array/function types, limits, and the external types.
+
+Readers take ``(data, pos)`` and return ``(value, new_pos)``; see
+:mod:`engine.binary.leb128` for why running off ``data`` is an IndexError.
+"""
+
+from __future__ import annotations
+
+from ..errors import MalformedError
+from ..syntax.types import (
+    AbsHeapType,
+    ArrayType,
+    FieldType,
+    FuncType,
+    GlobalType,
+    Limits,
+    MemType,
+    NumType,
+    PackedType,
+    RecType,
+    RefType,
+    StructType,
+    SubType,
+    TableType,
+    TagType,
+    VecType,
+)
+from . import messages as msg
+from .leb128 import s33, u32, u64
+
+#: Heap types that have a one-byte encoding.
+ABS_HEAP: dict[int, AbsHeapType] = {h.value: h for h in AbsHeapType}
+
+#: Value types that are a single byte: numbers, vectors and the nullable
+#: abstract reference shorthands (``funcref`` is 0x70, ...).
+VALTYPE_BYTE: dict[int, object] = {t.value: t for t in NumType}
+VALTYPE_BYTE.update({t.value: t for t in VecType})
+VALTYPE_BYTE.update({b: RefType(True, h) for b, h in ABS_HEAP.items()})
+
+_PACKED = {t.value: t for t in PackedType}
+
+REF_NULL = 0x63  # (ref null ht)
+REF = 0x64  # (ref ht)
+EXACT = 0x62  # custom descriptors: (exact ht) inside a reference type
+
+# Type definition forms.
+REC = 0x4E
+SUB = 0x50
+SUB_FINAL = 0x4F
+DESCRIBES = 0x4C
+DESCRIPTOR = 0x4D
+ARRAY = 0x5E
+STRUCT = 0x5F
+FUNC = 0x60
+
+
+def heaptype(data: bytes, pos: int) -> tuple[object, int]:
+    """An abstract heap type (one byte) or a type index (non-negative s33)."""
+    h = ABS_HEAP.get(data[pos])
+    if h is not None:
+        return h, pos + 1
+    index, pos = s33(data, pos)
+    if index < 0:
+        raise MalformedError(msg.HEAPTYPE)
+    return index, pos
+
+
+def reftype_after(data: bytes, pos: int, nullable: bool) -> tuple[RefType, int]:
+    """The heap type following a 0x63/0x64 prefix, optionally marked exact."""
+    if data[pos] == EXACT:
+        ht, pos = heaptype(data, pos + 1)
+        return RefType(nullable, ht, True), pos
+    ht, pos = heaptype(data, pos)
+    return RefType(nullable, ht), pos
+
+
+def reftype(data: bytes, pos: int) -> tuple[RefType, int]:
+    """A reference type: a shorthand byte or ``0x63/0x64 heaptype``."""
+    b = data[pos]
+    if b == REF_NULL or b == REF:
+        return reftype_after(data, pos + 1, b == REF_NULL)
+    h = ABS_HEAP.get(b)
+    if h is None:
+        raise MalformedError(msg.REFTYPE)
+    return VALTYPE_BYTE[b], pos + 1
+
+
+def valtype(data: bytes, pos: int) -> tuple[object, int]:
+    """A value type."""
+    b = data[pos]
+    t = VALTYPE_BYTE.get(b)
+    if t is not None:
+        return t, pos + 1
+    if b == REF_NULL or b == REF:
+        return reftype_after(data, pos + 1, b == REF_NULL)
+    raise MalformedError(msg.VALTYPE)
+
+
+def count(data: bytes, pos: int) -> tuple[int, int]:
+    """The length of a vector whose elements take at least one byte each.
+
+    A length that cannot fit in the bytes left fails here, before anything
+    is allocated for it.
+    """
+    n, pos = u32(data, pos)
+    if n > len(data) - pos:
+        raise MalformedError(msg.UNEXPECTED_END_SECTION)
+    return n, pos
+
+
+def resulttype(data: bytes, pos: int) -> tuple[tuple, int]:
+    """A vector of value types."""
+    n, pos = count(data, pos)
+    types = []
+    for _ in range(n):
+        t, pos = valtype(data, pos)
+        types.append(t)
+    return tuple(types), pos
+
+
+def mutability(data: bytes, pos: int) -> tuple[bool, int]:
+    """0x00 (constant) or 0x01 (mutable)."""
+    b = data[pos]
+    if b > 1:
+        raise MalformedError(msg.MUTABILITY)
+    return b == 1, pos + 1
+
+
+def fieldtype(data: bytes, pos: int) -> tuple[FieldType, int]:
+    """A storage type (value or packed type) and its mutability."""
+    storage = _PACKED.get(data[pos])
+    if storage is None:
+        storage, pos = valtype(data, pos)
+    else:
+        pos += 1
+    mutable, pos = mutability(data, pos)
+    return FieldType(storage, mutable), pos
+
+
+def comptype(data: bytes, pos: int) -> tuple[object, int]:
+    """A function, struct or array type."""
+    form = data[pos]
+    pos += 1
+    if form == FUNC:
+        params, pos = resulttype(data, pos)
+        results, pos = resulttype(data, pos)
+        return FuncType(params, results), pos
+    if form == STRUCT:
+        n, pos = count(data, pos)
+        fields = []
+        for _ in range(n):
+            f, pos = fieldtype(data, pos)
+            fields.append(f)
+        return StructType(tuple(fields)), pos
+    if form == ARRAY:
+        f, pos = fieldtype(data, pos)
+        return ArrayType(f), pos
+    raise MalformedError(msg.TYPE_FORM)
+
+
+def subtype(data: bytes, pos: int) -> tuple[SubType, int]:
+    """``sub``/``sub final`` with supertypes, or a bare composite type
+    (final, no supertypes); the custom-descriptors ``describes`` and
+    ``descriptor`` clauses, in that order, precede the composite type."""
+    form = data[pos]
+    final = True
+    supers: tuple[int, ...] = ()
+    if form == SUB or form == SUB_FINAL:
+        final = form == SUB_FINAL
+        n, pos = count(data, pos + 1)
+        indices = []
+        for _ in range(n):
+            x, pos = u32(data, pos)
+            indices.append(x)
+        supers = tuple(indices)
+    describes = descriptor = None
+    if data[pos] == DESCRIBES:
+        describes, pos = u32(data, pos + 1)
+    if data[pos] == DESCRIPTOR:
+        descriptor, pos = u32(data, pos + 1)
+    comp, pos = comptype(data, pos)
+    return SubType(final, supers, comp, describes, descriptor), pos
+
+
+def rectype(data: bytes, pos: int) -> tuple[RecType, int]:
+    """A recursion group: ``0x4E`` and a vector of subtypes, or one subtype."""
+    if data[pos] == REC:
+        n, pos = u32(data, pos + 1)
+        if n > len(data) - pos:
+            raise MalformedError(msg.UNEXPECTED_END_SECTION)
+        subs = []
+        for _ in range(n):
+            st, pos = subtype(data, pos)
+            subs.append(st)
+        return RecType(tuple(subs)), pos
+    st, pos = subtype(data, pos)
+    return RecType((st,)), pos
+
+
+# Limits flags: bit 0 a maximum follows, bit 1 shared (threads), bit 2 64-bit
+# addresses (memory64/table64), bit 3 a page size follows (custom page sizes).
+_HAS_MAX, _SHARED, _ADDR64, _PAGE_SIZE = 1, 2, 4, 8
+_MEMORY_FLAGS = _HAS_MAX | _SHARED | _ADDR64 | _PAGE_SIZE
+_TABLE_FLAGS = _HAS_MAX | _ADDR64
+
+
+def _limits(data: bytes, pos: int, allowed: int) -> tuple[int, Limits, int]:
+    flags = data[pos]
+    if flags & ~allowed:
+        raise MalformedError(msg.LIMITS)
+    pos += 1
+    # Bounds are u64 in the binary format even for 32-bit addresses; the
+    # validator checks that they fit their address type.
+    minimum, pos = u64(data, pos)
+    maximum = None
+    if flags & _HAS_MAX:
+        maximum, pos = u64(data, pos)
+    return flags, Limits(minimum, maximum), pos
+
+
+def memtype(data: bytes, pos: int) -> tuple[MemType, int]:
+    """Limits flags, bounds and, with flag bit 3, the log2 of the page size."""
+    flags, limits, pos = _limits(data, pos, _MEMORY_FLAGS)
+    page_size_log2 = 16
+    if flags & _PAGE_SIZE:
+        page_size_log2, pos = u32(data, pos)
+        # The validator decides which sizes are allowed; a size that does not
+        # even fit in 64 bits is not a page size at all.
+        if page_size_log2 >= 64:
+            raise MalformedError(msg.PAGE_SIZE)
+    return MemType(limits, bool(flags & _SHARED), bool(flags & _ADDR64), page_size_log2), pos
+
+
+def tabletype(data: bytes, pos: int) -> tuple[TableType, int]:
+    """Element reference type, then limits."""
+    elem, pos = reftype(data, pos)
+    flags, limits, pos = _limits(data, pos, _TABLE_FLAGS)
+    return TableType(limits, elem, bool(flags & _ADDR64)), pos
+
+
+def globaltype(data: bytes, pos: int) -> tuple[GlobalType, int]:
+    """Value type, then mutability."""
+    t, pos = valtype(data, pos)
+    mutable, pos = mutability(data, pos)
+    return GlobalType(t, mutable), pos
+
+
+def tagtype(data: bytes, pos: int) -> tuple[TagType, int]:
+    """The attribute byte 0x00 (exception), then a type index."""
+    if data[pos] != 0:
+        raise MalformedError(msg.TAG_ATTRIBUTE)
+    x, pos = u32(data, pos + 1)
+    return TagType(x), pos
