@@ -61,9 +61,11 @@ def _int_ops(n: int) -> dict[str, str]:
         # The lowest set bit; a zero operand counts as 2**n, i.e. ctz = n.
         "CTZ": f"(({{0}} & -{{0}} or {wrap}).bit_length() - 1)",
         "POPCNT": "(({0}).bit_count())",
-        # `% 2**n` returns its operand without allocating when nothing wraps
-        # (the common case of add and sub); `&` wins for mul, which wraps.
-        "ADD": f"(({{0}} + {{1}}) % {wrap})",
+        # `% 2**n` returns its operand without allocating when nothing wraps,
+        # but divides when something does: compilers write `x - 1` as
+        # `x + 0xFFFFFFFF`, so add wraps often and keeps the steady `&`;
+        # sub is as fast or faster with `%` in both cases, mul with `&`.
+        "ADD": f"(({{0}} + {{1}}) & {mask})",
         "SUB": f"(({{0}} - {{1}}) % {wrap})",
         "MUL": f"(({{0}} * {{1}}) & {mask})",
         # Non-negative operands divide the same signed and unsigned.
