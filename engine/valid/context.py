@@ -8,7 +8,7 @@ it is what the runtime and the translator read instead of recomputing types.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import Union
 
 from ..errors import InvalidError
 from ..syntax.types import (
@@ -149,8 +149,3 @@ def blocktype(resolver: Resolver, bt: object) -> tuple[tuple, tuple]:
         ft = resolver.functype(bt).comp
         return ft.params, ft.results
     return (), (resolver.val(bt),)
-
-
-def opt_int(x: Optional[int]) -> int:
-    """An index that may be missing counts as out of range."""
-    return -1 if x is None else x
