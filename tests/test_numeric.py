@@ -15,7 +15,6 @@ is canonical, and an arithmetic NaN otherwise.
 from __future__ import annotations
 
 import functools
-import math
 import random
 import re
 import shutil

@@ -21,8 +21,6 @@ from . import convert, floatbits, floatops, intops
 
 __all__ = ["SCALAR_OPS", "HELPERS"]
 
-M32 = 0xFFFFFFFF
-M64 = 0xFFFFFFFFFFFFFFFF
 # Every double of magnitude >= 2**52 is an integer: rounding is the identity.
 _INTEGRAL = "4503599627370496.0"
 
