@@ -142,7 +142,7 @@ def null_ref(*_args):
 def _make_globals() -> dict:
     from .. import numeric
 
-    g: dict = {"__builtins__": {"len": len}}
+    g: dict = {"__builtins__": {"len": len, "int": int}}
     g.update(numeric.HELPERS)
     g.update(
         Trap=Trap,

@@ -112,12 +112,14 @@ class FlatTranslator(Translator):
             ins = body[pc]
             op = ins[0]
             f = self.frames[-1]
-            if f.unreachable and op not in _STRUCTURE:
+            if f.unreachable:
+                # dead code: skip whole constructs, keep the frame boundaries
                 if op in _OPENERS:
                     pc = constructs[pc].end + 1
                     continue
-                pc += 1
-                continue
+                if op not in _STRUCTURE:
+                    pc += 1
+                    continue
             h = handlers.get(op)
             if h is None:
                 h = self.numeric_handler(op)

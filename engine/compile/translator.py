@@ -331,12 +331,14 @@ class Translator:
             ins = body[pc]
             op = ins[0]
             f = self.frames[-1]
-            if f.unreachable and op not in _STRUCTURE:
+            if f.unreachable:
+                # dead code: skip whole constructs, keep the frame boundaries
                 if op in _OPENERS:
                     pc = constructs[pc].end + 1
                     continue
-                pc += 1
-                continue
+                if op not in _STRUCTURE:
+                    pc += 1
+                    continue
             h = handlers.get(op)
             if h is None:
                 h = self.numeric_handler(op)
@@ -1140,7 +1142,7 @@ def _end_try_table(self: Translator, f: _Frame, reachable: bool) -> None:
                 catch_all = True
                 break
         if not catch_all:
-            self.emit("raise")
+            self.emit(f"raise {x}")  # (not a bare raise: x may be unwrapped)
     finally:
         self.frames.pop()
     _close_try(self, f, reachable, results)
@@ -1218,7 +1220,8 @@ def _delegate(self: Translator, ins, pc):
     del self.stack[f.height:]
     x = f.exc_var
     handler = f.indent - 1
-    self.emit_at(handler, f"except WasmException as {x}:")
+    self.emit_at(handler, _except_line(self, f))
+    _unwrap_delegated(self, f, handler + 1)
     # the exception goes to the handler of the first try at or outside label
     target = None
     intermediate = False
@@ -1236,7 +1239,7 @@ def _delegate(self: Translator, ins, pc):
         self.delegate_wrapper = True
         self.emit_at(handler + 1, f"raise DELEGATED({x}, 0)")
     else:
-        self.emit_at(handler + 1, "raise")
+        self.emit_at(handler + 1, f"raise {x}")
     f.indent = handler + 1
     _close_try(self, f, True, [])
 
@@ -1248,7 +1251,7 @@ def _end_try(self: Translator, f: _Frame, reachable: bool) -> None:
         return
     if not f.in_handler:
         _begin_clause(self, f)  # a try with no catch clause
-        self.emit("raise")
+        self.emit(f"raise {f.exc_var}")
     else:
         if reachable:
             self.assign(f.vars, self.pop_n(f.nresults))
@@ -1256,7 +1259,7 @@ def _end_try(self: Translator, f: _Frame, reachable: bool) -> None:
         f.indent -= 1
         if not f.else_seen:
             self.emit("else:")
-            self.emit_at(f.indent + 1, "raise")
+            self.emit_at(f.indent + 1, f"raise {f.exc_var}")
     self.frames.pop()
     _close_try(self, f, True, [])
 

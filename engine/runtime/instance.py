@@ -19,7 +19,7 @@ import re
 import types
 from typing import Any, Optional, Sequence
 
-from ..errors import InstantiationError, LinkError, Trap, TrapCode
+from ..errors import InstantiationError, LinkError, Trap, TrapCode, WasmError
 from ..syntax import types as T
 from ..syntax.module import SegmentMode
 from ..syntax.types import ExternKind
@@ -132,8 +132,14 @@ class Instance:
         from ..compile.codegen import bind
         from ..compile.env import make_driver
 
-        compiled = self.module._compiled(funcidx)
-        body = bind(compiled, self.cell)
+        try:
+            compiled = self.module._compiled(funcidx)
+            body = bind(compiled, self.cell)
+        except WasmError:
+            raise
+        except Exception as e:  # an engine bug: never disguise it as a trap
+            raise WasmError(f"internal error translating function {funcidx}: "
+                            f"{type(e).__name__}: {e}") from e
         fn = make_driver(body) if compiled.tail else body
         self.funcs[funcidx]._install(fn, body)
         return fn, body
