@@ -1,0 +1,251 @@
+"""The adapter for this project's engine, through its public API only.
+
+The engine reads binary modules only: a module the script gives in the text
+format (and no converter could encode) is skipped as ``text-format``.
+
+While the engine does not exist yet, its API raises ``NotImplementedError``;
+every command then fails with the message ``not implemented``.
+
+Values at the API: i32/i64 are ints (results signed, arguments given
+unsigned), f32 goes through ``engine.f32_from_bits`` / ``engine.f32_to_bits``
+so NaN payloads survive, f64 is a float, v128 an unsigned 128-bit int,
+references are None, ``engine.Func``, the adapter's :class:`HostRef` objects
+(for ``ref.extern N`` / ``ref.host N``), ``engine.StructRef``,
+``engine.ArrayRef``, ``engine.I31Ref`` or ``engine.ExnRef``. Results do not
+carry their type, so they are read in the kind the script expects (the
+runner's hints); a result of the wrong Python type never matches.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any, Callable, Optional, Sequence
+
+import engine
+
+from ..host import SPECTEST, HostFunc, HostGlobal, HostMemory, HostTable
+from ..outcomes import (Exhausted, InstantiationFailed, Invalid, Malformed, NotImplementedYet,
+                        Thrown, Trapped, UnknownExport, Unlinkable, Unsupported)
+from ..script import ModuleSource
+from ..values import NULL, Foreign, Num, Ref, RefKind, Value, Vec, bits_to_f64
+
+__all__ = ["EngineAdapter", "HostRef"]
+
+_M32, _M64, _M128 = (1 << 32) - 1, (1 << 64) - 1, (1 << 128) - 1
+
+
+class HostRef:
+    """The host value of ``ref.extern N`` (and, internalized, ``ref.host N``)."""
+
+    __slots__ = ("number",)
+
+    def __init__(self, number: int):
+        self.number = number
+
+    def __repr__(self) -> str:
+        return f"HostRef({self.number})"
+
+
+def _valtype(name: str) -> Any:
+    return getattr(engine.ValType, name)()
+
+
+def _engine_call(fn: Callable[..., Any], *args: Any) -> Any:
+    """Call the engine, mapping its documented errors onto outcomes."""
+    try:
+        return fn(*args)
+    except NotImplementedError as exc:
+        raise NotImplementedYet(str(exc)) from None
+    except engine.MalformedError as exc:
+        raise Malformed(str(exc)) from None
+    except engine.InvalidError as exc:
+        raise Invalid(str(exc)) from None
+    except engine.LinkError as exc:
+        raise Unlinkable(str(exc)) from None
+    except engine.Trap as exc:
+        if getattr(exc, "code", None) == engine.TrapCode.STACK_OVERFLOW:
+            raise Exhausted(str(exc)) from None
+        raise Trapped(str(exc)) from None
+    except engine.WasmException as exc:
+        raise Thrown(str(exc)) from None
+    except engine.InstantiationError as exc:
+        raise InstantiationFailed(str(exc)) from None
+
+
+def _int_result(value: Any, ntype: str) -> Value:
+    width = 32 if ntype == "i32" else 64
+    if type(value) is not int or not -(1 << (width - 1)) <= value < (1 << width):
+        return Foreign(f"{type(value).__name__} {value!r:.60} as {ntype}")
+    return Num(ntype, value & ((1 << width) - 1))
+
+
+def _f32_result(value: Any) -> Value:
+    if type(value) is not float:
+        return Foreign(f"{type(value).__name__} {value!r:.60} as f32")
+    return Num("f32", engine.f32_to_bits(value) & _M32)
+
+
+def _f64_result(value: Any) -> Value:
+    if type(value) is not float:
+        return Foreign(f"{type(value).__name__} {value!r:.60} as f64")
+    return Num("f64", struct.unpack("<Q", struct.pack("<d", value))[0])
+
+
+def _v128_result(value: Any) -> Value:
+    if type(value) is not int or not 0 <= value <= _M128:
+        return Foreign(f"{type(value).__name__} {value!r:.60} as v128")
+    return Vec(value)
+
+
+def _ref_result(value: Any, hierarchy: str) -> Value:
+    if value is None:
+        return NULL
+    if isinstance(value, HostRef):
+        kind = RefKind.EXTERN if hierarchy == "externref" else RefKind.HOST
+        return Ref(kind, value.number)
+    if isinstance(value, engine.Func):
+        return Ref(RefKind.FUNC)
+    if isinstance(value, engine.ExnRef):
+        return Ref(RefKind.EXN)
+    for cls, kind in ((engine.I31Ref, RefKind.I31), (engine.StructRef, RefKind.STRUCT),
+                      (engine.ArrayRef, RefKind.ARRAY)):
+        if isinstance(value, cls):
+            # a GC value seen as an externref is an externalized reference
+            return Ref(RefKind.EXTERN) if hierarchy == "externref" else Ref(kind)
+    return Foreign(f"{type(value).__name__} {value!r:.60} as {hierarchy}")
+
+
+_RESULT_READERS: dict[str, Callable[[Any], Value]] = {
+    "i32": lambda v: _int_result(v, "i32"),
+    "i64": lambda v: _int_result(v, "i64"),
+    "f32": _f32_result,
+    "f64": _f64_result,
+    "v128": _v128_result,
+    "funcref": lambda v: _ref_result(v, "funcref"),
+    "externref": lambda v: _ref_result(v, "externref"),
+    "anyref": lambda v: _ref_result(v, "anyref"),
+    "exnref": lambda v: _ref_result(v, "exnref"),
+}
+
+
+def read_result(value: Any, hint: Optional[str]) -> Value:
+    """An engine result as a harness value, read as the kind ``hint``."""
+    reader = _RESULT_READERS.get(hint or "")
+    if reader is None:
+        return Foreign(f"{type(value).__name__} result (no expected type)")
+    return reader(value)
+
+
+class EngineSession:
+    """One script's store and linker, with the spectest module defined."""
+
+    def __init__(self) -> None:
+        def setup() -> None:
+            self.engine = engine.Engine(engine.Config())
+            self.store = engine.Store(self.engine)
+            self.linker = engine.Linker(self.engine)
+            self.linker.allow_shadowing = True
+            for item in SPECTEST:
+                self.linker.define(self.store, "spectest", item.name, self._host_item(item))
+
+        self._hosts: dict[int, HostRef] = {}
+        _engine_call(setup)
+
+    def _host_item(self, item: Any) -> Any:
+        store = self.store
+        if isinstance(item, HostFunc):
+            ftype = engine.FuncType([_valtype(p) for p in item.params], [])
+            return engine.Func(store, ftype, lambda *args: None)
+        if isinstance(item, HostGlobal):
+            value: Any
+            if item.type == "f32":
+                value = engine.f32_from_bits(item.bits)
+            elif item.type == "f64":
+                value = bits_to_f64(item.bits)
+            else:
+                value = item.bits
+            return engine.Global(store, engine.GlobalType(_valtype(item.type), False), value)
+        if isinstance(item, HostTable):
+            ttype = engine.TableType(engine.ValType.funcref(), item.minimum, item.maximum,
+                                     table64=item.address64)
+            return engine.Table(store, ttype, None)
+        if isinstance(item, HostMemory):
+            return engine.Memory(store, engine.MemoryType(item.minimum, item.maximum,
+                                                          shared=item.shared))
+        raise TypeError(f"unknown host item {item!r}")
+
+    def compile(self, source: ModuleSource) -> Any:
+        binary = source.binary()
+        if binary is None:
+            raise Unsupported("text-format", "the engine reads binary modules only")
+        return _engine_call(engine.Module, self.engine, binary)
+
+    def instantiate(self, module: Any) -> Any:
+        return _engine_call(self.linker.instantiate, self.store, module)
+
+    def register(self, name: str, instance: Any) -> None:
+        _engine_call(self.linker.define_instance, self.store, name, instance)
+
+    def _host(self, number: int) -> HostRef:
+        ref = self._hosts.get(number)
+        if ref is None:
+            ref = self._hosts[number] = HostRef(number)
+        return ref
+
+    def _arg(self, value: Value) -> Any:
+        if isinstance(value, Num):
+            if value.type == "f32":
+                return _engine_call(engine.f32_from_bits, value.bits)
+            if value.type == "f64":
+                return bits_to_f64(value.bits)
+            return value.bits
+        if isinstance(value, Vec):
+            return value.bits
+        if isinstance(value, Ref):
+            if value.kind is RefKind.NULL:
+                return None
+            if value.host is not None:
+                return self._host(value.host)
+        raise Unsupported("host-boundary", f"cannot pass {value} to the engine")
+
+    def _export(self, instance: Any, field: str, cls: type) -> Any:
+        exports = _engine_call(instance.exports, self.store)
+        item = exports.get(field) if hasattr(exports, "get") else None
+        if item is None or not isinstance(item, cls):
+            raise UnknownExport(f"no exported {cls.__name__.lower()} {field!r}")
+        return item
+
+    def invoke(self, instance: Any, field: str, args: Sequence[Value],
+               hints: Optional[Sequence[str]] = None) -> list[Value]:
+        func = self._export(instance, field, engine.Func)
+        py_args = [self._arg(a) for a in args]
+        result = _engine_call(func, self.store, *py_args)
+        if result is None:
+            raw: list[Any] = []
+        elif isinstance(result, tuple):
+            raw = list(result)
+        else:
+            raw = [result]
+        hints = list(hints or [])
+        return [read_result(v, hints[i] if i < len(hints) else None) for i, v in enumerate(raw)]
+
+    def get(self, instance: Any, field: str, hint: Optional[str] = None) -> Value:
+        glob = self._export(instance, field, engine.Global)
+        return read_result(_engine_call(glob.value, self.store), hint)
+
+    def close(self) -> None:
+        self.store = None
+
+
+class EngineAdapter:
+    """This project's engine (see the module docstring)."""
+
+    name = "engine"
+    reads_text = False
+    checks_custom = False
+    unsupported_proposals: frozenset[str] = frozenset()
+
+    def session(self) -> EngineSession:
+        """A fresh store for one script (raises NotImplementedYet until the
+        engine exists)."""
+        return EngineSession()
