@@ -380,6 +380,9 @@ def decode_expr(data: bytes, pos: int, data_count: bool = True) -> tuple[tuple[I
             v = data[pos]
             if v < 0x40:
                 pos += 1
+            elif v < 0x80:  # one-byte negative
+                pos += 1
+                v += 0xFFFFFF80
             else:
                 v, pos = _i32(data, pos)
             append((_I32_CONST, v))

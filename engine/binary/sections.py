@@ -152,7 +152,7 @@ def _read_imports(data: bytes, pos: int, st: DecodeState) -> int:
     append = imports.append
     groups = 0
     while groups < n:
-        if len(imports) >= n and pos == len(data):
+        if len(imports) == n and pos == len(data):
             break
         pos = _read_import_group(data, pos, append)
         groups += 1
@@ -160,7 +160,6 @@ def _read_imports(data: bytes, pos: int, st: DecodeState) -> int:
 
 
 def _read_functions(data: bytes, pos: int, st: DecodeState) -> int:
-    module = st.module
     # Only the type indices are known here; the code section completes the
     # functions.
     n, pos = count(data, pos)
@@ -316,10 +315,14 @@ def _read_code(data: bytes, pos: int, st: DecodeState) -> int:
         end = pos + size
         if end > len(data):
             raise MalformedError(msg.LENGTH)
-        # The body gets its own bytes: running off them is a missing end.
+        # The body gets its own bytes, so running off them is running off the
+        # body: in the locals an unexpected end, in the code a missing end.
         body = data[pos:end]
         try:
             local_types, p = decode_locals(body, 0)
+        except IndexError:
+            raise MalformedError(msg.UNEXPECTED_END_SECTION) from None
+        try:
             instrs, p = decode_expr(body, p, has_data_count)
         except IndexError:
             raise MalformedError(msg.END_EXPECTED) from None
