@@ -34,7 +34,8 @@ def read_module_bytes(path: str) -> bytes:
     except OSError as e:
         raise CliError(f"cannot read {path}: {e.strerror}") from None
     if path.endswith(".wat") or (data[:4] != b"\0asm" and data.lstrip()[:1] == b"("):
-        tool = shutil.which("wat2wasm")
+        tool = shutil.which("wat2wasm") or shutil.which(
+            "wat2wasm", path=os.path.dirname(sys.executable))
         if tool is None:
             raise CliError(f"{path} is in the text format and wat2wasm is not installed")
         with tempfile.TemporaryDirectory() as tmp:
