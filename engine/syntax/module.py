@@ -34,12 +34,14 @@ Expr = tuple  # tuple[Instr, ...], ending with END
 @dataclass(frozen=True, slots=True)
 class Import:
     """An import; ``desc`` is a function type index (``int``) for functions,
-    else the TableType, MemType, GlobalType or TagType."""
+    else the TableType, MemType, GlobalType or TagType. ``exact`` marks a
+    function import of exactly that type (custom-descriptors proposal)."""
 
     module: str
     name: str
     kind: ExternKind
     desc: Union[int, TableType, MemType, GlobalType, TagType]
+    exact: bool = False
 
 
 @dataclass(frozen=True, slots=True)

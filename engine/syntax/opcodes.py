@@ -337,6 +337,13 @@ FB:27 extern.convert_any
 FB:28 ref.i31
 FB:29 i31.get_s
 FB:30 i31.get_u
+FB:32 struct.new_desc TYPE
+FB:33 struct.new_default_desc TYPE
+FB:34 ref.get_desc TYPE
+FB:35 ref.cast_desc_eq REFTYPE
+FB:36 ref.cast_desc_eq REFTYPE_NULL
+FB:37 br_on_cast_desc_eq CASTOP
+FB:38 br_on_cast_desc_eq_fail CASTOP
 FC:0 i32.trunc_sat_f32_s
 FC:1 i32.trunc_sat_f32_u
 FC:2 i32.trunc_sat_f64_s
