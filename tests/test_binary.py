@@ -625,12 +625,15 @@ IMMEDIATE_CASES: dict[Imm, list[tuple[bytes, tuple]]] = {
                (b"\xff" * 16, (2**128 - 1,))],
     Imm.SHUFFLE: [(bytes(range(31, 15, -1)), (tuple(range(31, 15, -1)),))],
     Imm.LANE: [(b"\x07", (7,))],
-    Imm.HEAPTYPE: [(b"\x70", (_FUNC_HEAP,)), (b"\x6b", (AbsHeapType.STRUCT,)), (uleb(130), (130,))],
-    Imm.REFTYPE: [(b"\x6e", (RefType(False, AbsHeapType.ANY),)), (uleb(2), (RefType(False, 2),))],
+    Imm.HEAPTYPE: [(b"\x70", (_FUNC_HEAP,)), (b"\x6b", (AbsHeapType.STRUCT,)), (uleb(130), (130,)),
+                   (b"\x62\x01", (1,))],
+    Imm.REFTYPE: [(b"\x6e", (RefType(False, AbsHeapType.ANY),)), (uleb(2), (RefType(False, 2),)),
+                  (b"\x62\x02", (RefType(False, 2, True),))],
     Imm.REFTYPE_NULL: [(b"\x6c", (RefType(True, AbsHeapType.I31),))],
     Imm.CASTOP: [(b"\x01" + uleb(3) + b"\x6e" + b"\x6b", (3, RefType(True, AbsHeapType.ANY),
                                                            RefType(False, AbsHeapType.STRUCT))),
-                 (b"\x02" + uleb(0) + uleb(1) + uleb(2), (0, RefType(False, 1), RefType(True, 2)))],
+                 (b"\x02" + uleb(0) + uleb(1) + uleb(2), (0, RefType(False, 1), RefType(True, 2))),
+                 (b"\x03" + uleb(0) + b"\x62\x01" + b"\x62\x02", (0, RefType(True, 1, True), RefType(True, 2, True)))],
     Imm.SELECT_T: [(vec([b"\x7f"]), ((I32,),)), (vec([b"\x63\x00", b"\x7b"]), ((RefType(True, 0), V128),))],
     Imm.TRY_TABLE: [(b"\x40" + vec([b"\x00" + uleb(1) + uleb(0), b"\x01" + uleb(2) + uleb(1),
                                     b"\x02" + uleb(0), b"\x03" + uleb(2)]),
@@ -718,3 +721,30 @@ def test_large_module_decodes():
     m = decode_module(data)
     assert m.funcs[0].body[:4] == ((Op.LOCAL_GET, 0), (Op.I32_CONST, 100), (Op.I32_ADD,), (Op.LOCAL_SET, 1))
     assert m.funcs[0].body[5] == (Op.I32_LOAD, 2, 16, 0)
+
+
+# --- custom descriptors ---------------------------------------------------------------
+
+
+def test_describes_and_descriptor_clauses():
+    m = decode_module(module(section(1, vec([b"\x4e" + vec([
+        b"\x4d" + uleb(1) + b"\x5f" + vec([]),
+        b"\x50" + vec([]) + b"\x4c" + uleb(0) + b"\x4d" + uleb(2) + b"\x5f" + vec([]),
+        b"\x4c" + uleb(1) + b"\x5f" + vec([]),
+    ])]))))
+    assert [(t.describes, t.descriptor) for t in m.types] == [(None, 1), (0, 2), (1, None)]
+    assert not m.types[1].final and m.types[0].final
+    for clauses in (b"\x4d\x01\x4d\x01", b"\x4c\x00\x4c\x00", b"\x4d\x01\x4c\x00"):
+        malformed(module(section(1, vec([b"\x4e" + vec([clauses + b"\x5f\x00"])]))),
+                  "malformed definition type")
+
+
+def test_exact_reference_types_and_imports():
+    m = decode_module(module(
+        section(1, vec([functype(), b"\x60" + vec([b"\x63\x62\x00", b"\x64\x62\x6e"]) + vec([])])),
+        section(2, vec([name("m") + name("f") + b"\x20\x00", name("m") + name("g") + b"\x00\x00"])),
+    ))
+    assert m.types[1].comp.params == (RefType(True, 0, True), RefType(False, AbsHeapType.ANY, True))
+    assert [(i.kind, i.desc, i.exact) for i in m.imports] == [(ExternKind.FUNC, 0, True),
+                                                              (ExternKind.FUNC, 0, False)]
+    malformed(module(section(1, vec([b"\x60" + vec([b"\x62\x00"]) + vec([])]))), "malformed value type")

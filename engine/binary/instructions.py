@@ -151,8 +151,10 @@ def _read_lane(data, pos, op):
 
 
 def _read_heaptype(data, pos, op):
-    ht, pos = heaptype(data, pos)
-    return (op, ht), pos
+    # ref.null: the custom-descriptors proposal allows an exact marker,
+    # which adds nothing (a null reference of type ht is always exact).
+    ht, pos = _heaptype_maybe_exact(data, pos)
+    return (op, ht[0]), pos
 
 
 def _read_reftype(data, pos, op):

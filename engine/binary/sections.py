@@ -97,11 +97,20 @@ def _read_types(data: bytes, pos: int, st: DecodeState) -> int:
     return pos
 
 
-def _externtype(data: bytes, pos: int) -> tuple[ExternKind, object, int]:
+#: The custom-descriptors proposal's import kind for a function of exactly
+#: the given type.
+_EXACT_FUNC = 0x20
+
+
+def _externtype(data: bytes, pos: int) -> tuple[ExternKind, object, bool, int]:
+    """An import's kind and description, and whether it is an exact function."""
     kind = data[pos]
     pos += 1
     if kind == ExternKind.FUNC:
         desc, pos = u32(data, pos)
+    elif kind == _EXACT_FUNC:
+        desc, pos = u32(data, pos)
+        return ExternKind.FUNC, desc, True, pos
     elif kind == ExternKind.TABLE:
         desc, pos = tabletype(data, pos)
     elif kind == ExternKind.MEMORY:
@@ -112,7 +121,7 @@ def _externtype(data: bytes, pos: int) -> tuple[ExternKind, object, int]:
         desc, pos = tagtype(data, pos)
     else:
         raise MalformedError(msg.EXTERN_KIND)
-    return _EXTERN_KINDS[kind], desc, pos
+    return _EXTERN_KINDS[kind], desc, False, pos
 
 
 # Compact import groups (compact-import-section proposal): after a module
@@ -129,17 +138,17 @@ def _read_import_group(data: bytes, pos: int, append) -> int:
         n, pos = count(data, pos + 1)
         for _ in range(n):
             item_name, pos = name(data, pos)
-            kind, desc, pos = _externtype(data, pos)
-            append(Import(module_name, item_name, kind, desc))
+            kind, desc, exact, pos = _externtype(data, pos)
+            append(Import(module_name, item_name, kind, desc, exact))
     elif item_name == "" and data[pos] == _COMPACT_NAMES:
-        kind, desc, pos = _externtype(data, pos + 1)
+        kind, desc, exact, pos = _externtype(data, pos + 1)
         n, pos = count(data, pos)
         for _ in range(n):
             item_name, pos = name(data, pos)
-            append(Import(module_name, item_name, kind, desc))
+            append(Import(module_name, item_name, kind, desc, exact))
     else:
-        kind, desc, pos = _externtype(data, pos)
-        append(Import(module_name, item_name, kind, desc))
+        kind, desc, exact, pos = _externtype(data, pos)
+        append(Import(module_name, item_name, kind, desc, exact))
     return pos
 
 
