@@ -748,3 +748,15 @@ def test_exact_reference_types_and_imports():
     assert [(i.kind, i.desc, i.exact) for i in m.imports] == [(ExternKind.FUNC, 0, True),
                                                               (ExternKind.FUNC, 0, False)]
     malformed(module(section(1, vec([b"\x60" + vec([b"\x62\x00"]) + vec([])]))), "malformed value type")
+
+
+def test_locals_budget_bounds_the_whole_module():
+    # Each body declares MAX_LOCALS locals in a few bytes: one function is
+    # fine, many would amplify a small input into gigabytes.
+    many = 1000
+    body = code(END, vec([uleb(MAX_LOCALS) + b"\x7f"]))
+    sections = [section(1, vec([functype()])), section(3, vec([uleb(0)] * many)),
+                section(10, vec([body] * many))]
+    malformed(module(*sections), "too many locals")
+    one = [section(1, vec([functype()])), section(3, vec([uleb(0)])), section(10, vec([body]))]
+    assert len(decode_module(module(*one)).funcs[0].locals) == MAX_LOCALS

@@ -48,20 +48,21 @@ def _decode_sections(data: bytes) -> Module:
     size_of_data = len(data)
     while pos < size_of_data:
         section_id = data[pos]
+        rank = ORDER.get(section_id)
+        if rank is None and section_id != CUSTOM:
+            raise MalformedError(msg.SECTION_ID)
         try:
             size, start = u32(data, pos + 1)
         except IndexError:
             raise MalformedError(msg.UNEXPECTED_END) from None
         end = start + size
         if end > size_of_data:
-            raise MalformedError(msg.LENGTH if section_id != CUSTOM else msg.UNEXPECTED_END)
+            raise MalformedError(msg.LENGTH)
         section = data[start:end]
-        if section_id == CUSTOM:
+        if rank is None:
             _read_section(read_custom, section, st, last_id)
         else:
-            rank = ORDER.get(section_id)
-            if rank is None:
-                raise MalformedError(msg.SECTION_ID)
+            # Each non-custom section at most once, in the spec's order.
             if rank <= last:
                 raise MalformedError(msg.AFTER_LAST)
             last = rank

@@ -29,7 +29,7 @@ from ..syntax.types import AbsHeapType, ExternKind, FUNCREF, RefType
 from . import messages as msg
 from .instructions import decode_expr
 from .leb128 import u32
-from .locals import decode_locals
+from .locals import LOCALS_PER_CODE_BYTE, MAX_LOCALS, decode_locals
 from .types import count, globaltype, memtype, rectype, reftype, tabletype, tagtype
 
 
@@ -319,6 +319,9 @@ def _read_code(data: bytes, pos: int, st: DecodeState) -> int:
         raise MalformedError(msg.FUNC_CODE)
     has_data_count = module.data_count is not None
     funcs = module.funcs
+    # Locals expand to one entry each: beyond one function at the limit, the
+    # module may declare a few per byte of code (see engine.binary.locals).
+    budget = MAX_LOCALS + LOCALS_PER_CODE_BYTE * len(data)
     for i in range(n):
         size, pos = u32(data, pos)
         end = pos + size
@@ -328,7 +331,7 @@ def _read_code(data: bytes, pos: int, st: DecodeState) -> int:
         # body: in the locals an unexpected end, in the code a missing end.
         body = data[pos:end]
         try:
-            local_types, p = decode_locals(body, 0)
+            local_types, p = decode_locals(body, 0, budget)
         except IndexError:
             raise MalformedError(msg.UNEXPECTED_END_SECTION) from None
         try:
@@ -338,6 +341,7 @@ def _read_code(data: bytes, pos: int, st: DecodeState) -> int:
         if p != size:
             raise MalformedError(msg.SECTION_SIZE)
         funcs.append(Func(typeidxs[i], local_types, instrs))
+        budget -= len(local_types)
         pos = end
     return pos
 
