@@ -15,6 +15,14 @@ from dataclasses import dataclass, field
 from ..syntax.opcodes import Op
 
 _OPENERS = frozenset({Op.BLOCK, Op.LOOP, Op.IF, Op.TRY_TABLE, Op.TRY})
+# enum attribute lookups cost ~100 ns each: bind the members once
+_TRY_TABLE, _END, _ELSE, _CATCH, _CATCH_ALL, _DELEGATE = (
+    Op.TRY_TABLE, Op.END, Op.ELSE, Op.CATCH, Op.CATCH_ALL, Op.DELEGATE)
+_BR_LIKE = frozenset({Op.BR, Op.BR_IF, Op.BR_ON_NULL, Op.BR_ON_NON_NULL,
+                      Op.BR_ON_CAST, Op.BR_ON_CAST_FAIL})
+_BR_TABLE, _RETHROW = Op.BR_TABLE, Op.RETHROW
+_LOCAL_WRITES = frozenset({Op.LOCAL_SET, Op.LOCAL_TEE})
+_MIDDLES = frozenset({Op.ELSE, Op.CATCH, Op.CATCH_ALL})
 
 
 @dataclass(slots=True)
@@ -46,53 +54,48 @@ def analyse(body: tuple) -> BodyFacts:
     func = Construct(-1, Op.BLOCK)
     stack: list[Construct] = [func]
     max_depth = 0
-    op_local_set = (Op.LOCAL_SET, Op.LOCAL_TEE)
     for pc, ins in enumerate(body):
         op = ins[0]
-        if op in _OPENERS:
+        if op in _LOCAL_WRITES:
+            stack[-1].written |= 1 << ins[1]
+        elif op in _OPENERS:
             c = Construct(pc, op)
             constructs[pc] = c
             stack.append(c)
             if len(stack) > max_depth:
                 max_depth = len(stack)
-            if op == Op.TRY_TABLE:
+            if op == _TRY_TABLE:
                 # catch labels are relative to the context outside the try_table
                 for _kind, _tag, label in ins[2]:
                     _mark(stack, label + 1)
-        elif op in op_local_set:
-            stack[-1].written |= 1 << ins[1]
-        elif op == Op.END:
+        elif op == _END:
             c = stack.pop()
             c.end = pc
             if stack:
                 stack[-1].written |= c.written
             else:  # the function's own END
                 stack.append(c)
-        elif op == Op.ELSE or op == Op.CATCH or op == Op.CATCH_ALL:
+        elif op in _BR_LIKE:
+            _mark(stack, ins[1])
+        elif op in _MIDDLES:
             stack[-1].middles.append(pc)
-        elif op == Op.DELEGATE:
+        elif op == _DELEGATE:
             c = stack.pop()
             c.middles.append(pc)
             c.end = pc
             stack[-1].written |= c.written
-            # delegate's label is resolved outside the try it ends
-            _mark(stack, ins[1], count_as_branch=False)
-        elif op == Op.BR or op == Op.BR_IF or op == Op.BR_ON_NULL or op == Op.BR_ON_NON_NULL:
-            _mark(stack, ins[1])
-        elif op == Op.BR_TABLE:
+        elif op == _BR_TABLE:
             for label in ins[1]:
                 _mark(stack, label)
             _mark(stack, ins[2])
-        elif op == Op.BR_ON_CAST or op == Op.BR_ON_CAST_FAIL:
-            _mark(stack, ins[1])
-        elif op == Op.RETHROW:
+        elif op == _RETHROW:
             idx = len(stack) - 1 - ins[1]
             if 0 <= idx < len(stack):
                 stack[idx].rethrown = True
     return BodyFacts(constructs, func.targeted, func.written, max_depth)
 
 
-def _mark(stack: list[Construct], label: int, count_as_branch: bool = True) -> None:
+def _mark(stack: list[Construct], label: int) -> None:
     idx = len(stack) - 1 - label
-    if 0 <= idx < len(stack) and count_as_branch:
+    if 0 <= idx < len(stack):
         stack[idx].targeted = True
