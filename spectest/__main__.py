@@ -1,0 +1,8 @@
+"""``python -m spectest``: see :mod:`spectest.cli`."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""The proposal of each script (``proposals.yaml``, shipped in the package)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Optional
+
+import yaml
+
+__all__ = ["PROPOSALS", "OTHER", "ProposalMapError", "load_map", "proposal_of"]
+
+#: Known proposal names, in report order.
+PROPOSALS = (
+    "core", "mutable-global", "sign-extension-ops", "nontrapping-float-to-int-conversions",
+    "multi-value", "bulk-memory-operations", "reference-types", "simd", "relaxed-simd",
+    "tail-call", "extended-const", "multi-memory", "memory64", "function-references", "gc",
+    "exception-handling", "exception-handling-legacy", "threads", "wide-arithmetic",
+    "custom-page-sizes", "custom-descriptors", "annotations", "branch-hinting",
+)
+
+#: Where scripts outside the map go.
+OTHER = "other"
+
+
+class ProposalMapError(Exception):
+    """proposals.yaml is malformed (unknown name, file listed twice, ...)."""
+
+
+def parse_map(text: str) -> dict[str, str]:
+    """relpath -> proposal from the YAML text (proposal -> list of files)."""
+    data = yaml.safe_load(text) or {}
+    if not isinstance(data, dict):
+        raise ProposalMapError("proposals.yaml must map proposal names to file lists")
+    out: dict[str, str] = {}
+    for proposal, files in data.items():
+        if proposal not in PROPOSALS:
+            raise ProposalMapError(f"unknown proposal {proposal!r} in proposals.yaml")
+        if not isinstance(files, list):
+            raise ProposalMapError(f"{proposal}: expected a list of files")
+        for f in files:
+            if not isinstance(f, str):
+                raise ProposalMapError(f"{proposal}: {f!r} is not a file name")
+            if f in out:
+                raise ProposalMapError(f"{f} is listed under both {out[f]} and {proposal}")
+            out[f] = proposal
+    return out
+
+
+@lru_cache(maxsize=1)
+def load_map() -> dict[str, str]:
+    """The packaged map, read once per process."""
+    text = resources.files("spectest").joinpath("proposals.yaml").read_text(encoding="utf-8")
+    return parse_map(text)
+
+
+def proposal_of(relpath: str, in_suite: bool = True, mapping: Optional[dict[str, str]] = None) -> str:
+    """The proposal of a script; scripts outside the suite or the map are ``other``."""
+    if not in_suite:
+        return OTHER
+    return (mapping if mapping is not None else load_map()).get(relpath, OTHER)
+
+
+def report_order(names: set[str]) -> list[str]:
+    """Proposal names in table order: the known ones first, then the rest."""
+    known = [p for p in PROPOSALS if p in names]
+    return known + sorted(n for n in names if n not in PROPOSALS)
