@@ -343,7 +343,7 @@ def test_value_types(encoded, expected):
     (b"\x60\x01\x64\xf0\x7f\x00", "malformed heap type"),   # func (-16) in two bytes is no heap type
     (b"\x5d\x00", "malformed definition type"),
     (b"\x5f\x01\x7f\x02", "malformed mutability"),
-    (b"\x5e\x79\x00", "malformed value type"),
+    (b"\x5e\x79\x00", "malformed storage type"),
 ])
 def test_malformed_types(encoded, message):
     malformed(module(section(1, vec([encoded]))), message)

@@ -26,7 +26,7 @@ from . import messages as msg
 from .leb128 import i32 as _i32
 from .leb128 import i64 as _i64
 from .leb128 import s33, u32, u64
-from .types import ABS_HEAP, REF, REF_NULL, VALTYPE_BYTE, count, heaptype, reftype_after, valtype
+from .types import REF, REF_NULL, VALTYPE_BYTE, count, heaptype, reftype_after, valtype
 
 Instr = tuple
 #: reader(data, pos, op) -> (instruction, new pos), for one immediate shape

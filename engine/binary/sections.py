@@ -1,9 +1,9 @@
 """Decoding of the module's sections, one reader per section id.
 
 Each reader gets the section's own bytes (so running off them is running off
-the section), the position after the section header, and the module being
-built, and returns the position where it stopped; the caller checks that
-this is the section's end.
+the section), the position to start at, and the :class:`DecodeState` with
+the module being built; it returns the position where it stopped, which the
+caller checks against the section's end.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class DecodeState:
     module: Module = field(default_factory=Module)
     #: type indices of the function section, waiting for their bodies
     func_types: list[int] = field(default_factory=list)
-    #: number of functions the function section declared (None: no section)
+    #: number of functions the function section declared (0 without one)
     declared_funcs: int = 0
 
 

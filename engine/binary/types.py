@@ -129,11 +129,14 @@ def mutability(data: bytes, pos: int) -> tuple[bool, int]:
 
 def fieldtype(data: bytes, pos: int) -> tuple[FieldType, int]:
     """A storage type (value or packed type) and its mutability."""
-    storage = _PACKED.get(data[pos])
-    if storage is None:
+    b = data[pos]
+    storage = _PACKED.get(b)
+    if storage is not None:
+        pos += 1
+    elif b in VALTYPE_BYTE or b == REF_NULL or b == REF:
         storage, pos = valtype(data, pos)
     else:
-        pos += 1
+        raise MalformedError(msg.STORAGE_TYPE)
     mutable, pos = mutability(data, pos)
     return FieldType(storage, mutable), pos
 
