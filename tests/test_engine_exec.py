@@ -308,3 +308,27 @@ def test_bad_arguments_are_usage_errors():
         ex["f"](store, 2 ** 40)
     with pytest.raises(engine.WasmError):
         ex["f"](store, 1.5)
+
+
+def test_br_table_switch_with_fallthrough_and_outer_targets():
+    # case 0 falls into case 1; case 2 leaves through the outer block; the
+    # default goes to the function's end
+    text = """
+    (module
+      (func (export "sw") (param i32) (result i32) (local i32)
+        (block $out
+          (block $c3 (block $c2 (block $c1 (block $c0
+            (br_table $c0 $c1 $c2 $out $c3 (local.get 0)))
+            (local.set 1 (i32.add (local.get 1) (i32.const 1))))
+            (local.set 1 (i32.add (local.get 1) (i32.const 10)))
+            (br $c3))
+            (local.set 1 (i32.add (local.get 1) (i32.const 100)))
+            (br $out))
+          (local.set 1 (i32.add (local.get 1) (i32.const 1000))))
+        (i32.add (local.get 1) (i32.const 10000))))
+    """
+    store, ex = instantiate(text)
+    assert [ex["sw"](store, i) for i in range(6)] == [11011, 11010, 10100, 10000, 11000, 11000]
+    module = engine.Module(engine.Engine(), wat2wasm(text))
+    # lowered as a switch: no Python loop at all
+    assert "while" not in module.function_source(0)

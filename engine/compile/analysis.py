@@ -34,6 +34,7 @@ class Construct:
     end: int = -1
     middles: list[int] = field(default_factory=list)  # else / catch / catch_all / delegate positions
     targeted: bool = False  # some branch names this construct's label
+    nbranches: int = 0  # instructions naming the label (a br_table counts once)
     written: int = 0  # bit mask of the locals written inside
     rethrown: bool = False  # a legacy rethrow names this construct
 
@@ -85,9 +86,8 @@ def analyse(body: tuple) -> BodyFacts:
             c.end = pc
             stack[-1].written |= c.written
         elif op == _BR_TABLE:
-            for label in ins[1]:
+            for label in set(ins[1]) | {ins[2]}:
                 _mark(stack, label)
-            _mark(stack, ins[2])
         elif op == _RETHROW:
             idx = len(stack) - 1 - ins[1]
             if 0 <= idx < len(stack):
@@ -98,4 +98,6 @@ def analyse(body: tuple) -> BodyFacts:
 def _mark(stack: list[Construct], label: int) -> None:
     idx = len(stack) - 1 - label
     if 0 <= idx < len(stack):
-        stack[idx].targeted = True
+        c = stack[idx]
+        c.targeted = True
+        c.nbranches += 1

@@ -68,7 +68,7 @@ class _Frame:
         "kind", "construct", "ident", "nparams", "nresults", "height",
         "is_while", "vars", "unreachable", "propagated", "indent", "blocks",
         "entry_params", "else_seen", "exc_var", "in_handler", "then_reachable",
-        "clauses", "delegate_target",
+        "clauses", "delegate_target", "chain", "case_index",
     )
 
     def __init__(self, kind, construct, ident, nparams, nresults, height, indent, blocks):
@@ -91,6 +91,22 @@ class _Frame:
         self.in_handler = False  # a legacy try whose catch clauses have begun
         self.clauses = 0  # legacy catch clauses emitted so far
         self.delegate_target = False  # some delegate names this try
+        self.chain: Optional[_Chain] = None  # a block of a br_table switch
+        self.case_index = -1
+
+
+class _Chain:
+    """Nested blocks that only a br_table at the end of the innermost one
+    targets: lowered as a switch (``if SEL == k:`` arms) rather than loops."""
+
+    __slots__ = ("openers", "base_indent", "sel", "last_arm_reachable", "arms")
+
+    def __init__(self, openers: list[int], base_indent: int, sel: str):
+        self.openers = openers  # body positions, outermost first
+        self.base_indent = base_indent
+        self.sel = sel
+        self.last_arm_reachable = False
+        self.arms = 0
 
 
 def _templates():
@@ -481,9 +497,52 @@ def _unreachable(self: Translator, ins, pc):
     self.cur().unreachable = True
 
 
+def _switch_chain(self: Translator, pc: int) -> Optional[list[int]]:
+    """The openers (outermost first) of a br_table switch starting at ``pc``:
+    consecutive blocks without params or results, ending where the
+    innermost's last instruction is a br_table, each named only by it."""
+    body = self.body
+    constructs = self.facts.constructs
+    run = []
+    k = pc
+    while k < len(body) and body[k][0] == Op.BLOCK and body[k][1] is None:
+        run.append(k)
+        k += 1
+    if not run:
+        return None
+    inner = constructs[run[-1]]
+    last = body[inner.end - 1] if inner.end > 0 else None
+    if last is None or last[0] != Op.BR_TABLE or inner.end - 1 == run[-1]:
+        return None
+    labels = set(last[1]) | {last[2]}
+    chain = []
+    # from the innermost outward: depth d is label d at the br_table
+    for d, opener in enumerate(reversed(run)):
+        c = constructs[opener]
+        if c.nbranches != 1 or d not in labels:
+            break
+        chain.append(opener)
+    if len(chain) < 2 or chain[-1] != pc:
+        return None
+    chain.reverse()
+    return chain
+
+
 @handles(Op.BLOCK)
 def _block(self: Translator, ins, pc):
     nparams, nresults = self.block_arity(ins[1])
+    parent = self.cur()
+    if parent.chain is not None and pc in parent.chain.openers:
+        chain = parent.chain
+    else:
+        openers = _switch_chain(self, pc) if not nparams and not nresults else None
+        chain = _Chain(openers, parent.indent, self.temp()) if openers else None
+    if chain is not None:
+        f = self.enter("block", pc, 0, 0)
+        f.is_while = False
+        f.chain = chain
+        f.case_index = len(chain.openers) - 1 - chain.openers.index(pc)
+        return
     f = self.enter("block", pc, nparams, nresults)
     if f.is_while:
         self.emit("while True:")
@@ -545,9 +604,9 @@ def _end(self: Translator, ins, pc):
             self.assign_at(f.indent, f.vars, self.pop_n(f.nresults))
         if not f.else_seen:
             # the missing else passes the params through as results
-            self.emit_at(f.indent - 1, "else:")
-            self.emit_at(f.indent, "pass")
-            self.assign_at(f.indent, f.vars, f.entry_params)
+            if f.vars:
+                self.emit_at(f.indent - 1, "else:")
+                self.assign_at(f.indent, f.vars, f.entry_params)
             reachable = True
         else:
             reachable = reachable or f.then_reachable or f.is_while
@@ -564,6 +623,9 @@ def _end(self: Translator, ins, pc):
     if f.kind in ("try_table", "try"):
         self.frames.append(f)
         self.end_try(f, reachable)
+        return
+    if f.chain is not None:
+        _end_case(self, f)
         return
     # block or loop
     if f.is_while:
@@ -630,11 +692,83 @@ def _br_if(self: Translator, ins, pc):
         f.indent -= 1
 
 
-@handles(Op.BR_TABLE)
-def _br_table(self: Translator, ins, pc):
+def _switch_select(self: Translator, ins, f: _Frame) -> None:
+    """The br_table ending the innermost block of a switch chain: set the
+    selector; targets outside the chain are ordinary branches."""
+    chain = f.chain
+    n = len(chain.openers)
     labels, default = ins[1], ins[2]
     idx = self.atom(self.pop())
+    outer = sorted({lab for lab in list(labels) + [default] if lab >= n})
+    code = {lab: (lab if lab < n else n + outer.index(lab)) for lab in set(labels) | {default}}
+    sel = chain.sel
+    table = tuple(code[lab] for lab in labels)
+    if len(table) <= 1 or len(set(table)) == 1:
+        self.emit(f"{sel} = {code[default]}" if not table or table[0] == code[default]
+                  else f"{sel} = {table[0]} if {idx} == 0 else {code[default]}")
+    else:
+        k = self.ctx.constant(table)
+        self.emit(f"{sel} = {k}[{idx}] if {idx} < {len(table)} else {code[default]}")
+    if outer:
+        self.ensure_depth(f.blocks, f.indent + 2)
+        self.emit(f"if {sel} >= {n}:")
+        f.indent += 1
+        self.emit_dispatch_offset(sel, outer, n)
+        f.indent -= 1
+    f.unreachable = True
+
+
+def _emit_dispatch_offset(self: Translator, sel: str, labels: list[int], offset: int) -> None:
     f = self.cur()
+    for i, lab in enumerate(labels):
+        if i == len(labels) - 1:
+            if i:
+                self.emit("else:")
+                f.indent += 1
+            self.branch(lab)
+            if i:
+                f.indent -= 1
+        else:
+            self.emit(f"{'if' if i == 0 else 'elif'} {sel} == {offset + i}:")
+            f.indent += 1
+            self.branch(lab)
+            f.indent -= 1
+
+
+Translator.emit_dispatch_offset = _emit_dispatch_offset  # type: ignore[attr-defined]
+
+
+def _end_case(self: Translator, f: _Frame) -> None:
+    """END of block k of a switch chain: close arm k-1, open arm k."""
+    chain = f.chain
+    del self.stack[f.height:]
+    k = f.case_index
+    if k > 0:  # closing the arm of case k - 1
+        chain.last_arm_reachable = not f.unreachable
+        if chain.last_arm_reachable and k < len(chain.openers):
+            self.emit_at(chain.base_indent + 1, f"{chain.sel} = {k}")
+    parent = self.cur()
+    if k == len(chain.openers) - 1:
+        # the outermost: the code after it runs for the last case and any
+        # arm that falls through
+        parent.indent = chain.base_indent
+        return
+    kw = "if" if k == 0 or chain.last_arm_reachable else "elif"
+    self.emit_at(chain.base_indent, f"{kw} {chain.sel} == {k}:")
+    self.emit_at(chain.base_indent + 1, "pass")
+    parent.indent = chain.base_indent + 1
+    parent.unreachable = False
+
+
+@handles(Op.BR_TABLE)
+def _br_table(self: Translator, ins, pc):
+    f = self.cur()
+    if f.chain is not None and f.case_index == 0 and self.facts.constructs[
+            f.chain.openers[-1]].end == pc + 1:
+        _switch_select(self, ins, f)
+        return
+    labels, default = ins[1], ins[2]
+    idx = self.atom(self.pop())
     distinct: list[int] = []
     for lab in labels:
         if lab not in distinct:
