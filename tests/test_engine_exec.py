@@ -330,5 +330,6 @@ def test_br_table_switch_with_fallthrough_and_outer_targets():
     store, ex = instantiate(text)
     assert [ex["sw"](store, i) for i in range(6)] == [11011, 11010, 10100, 10000, 11000, 11000]
     module = engine.Module(engine.Engine(), wat2wasm(text))
-    # lowered as a switch: no Python loop at all
-    assert "while" not in module.function_source(0)
+    # the three case blocks form a switch; only $c3 (also named by a br)
+    # and $out stay Python loops
+    assert module.function_source(0).count("while") == 2
