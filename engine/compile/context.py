@@ -22,8 +22,9 @@ from ..syntax.types import ExternKind
 class ModuleContext:
     """Per-module facts shared by the translations of its functions."""
 
-    def __init__(self, module: Module):
+    def __init__(self, module: Module, fuel=None):
         self.module = module
+        self.fuel = fuel  # fuel.Costs to emit, or None
         self.func_typeidx: list[int] = [
             imp.desc for imp in module.imports if imp.kind == ExternKind.FUNC
         ]

@@ -120,6 +120,8 @@ class FlatTranslator(Translator):
                 if op not in _STRUCTURE:
                     pc += 1
                     continue
+            if self.fuel_starts is not None:
+                self.fuel_hook(pc, op)
             h = handlers.get(op)
             if h is None:
                 h = self.numeric_handler(op)

@@ -34,6 +34,7 @@ from ..syntax import types as T
 from ..syntax.opcodes import CatchKind, Op
 from .analysis import BodyFacts, Construct, analyse
 from .context import FunctionContext
+from .fuel import BULK, segments
 
 MAX_STATIC_BLOCKS = 17
 MAX_INDENT = 88
@@ -134,6 +135,8 @@ class Translator:
         self.uses_tail = False  # return_call*: compiled as a trampolined body
         self.delegate_wrapper = False  # a delegate to the function's caller
         self.facts: BodyFacts = analyse(self.body)
+        self.fuel = ctx.m.fuel
+        self.fuel_starts = segments(self.body, self.fuel) if self.fuel is not None else None
         self.templates = _templates()
 
     # -- output helpers ---------------------------------------------------
@@ -355,6 +358,8 @@ class Translator:
                 if op not in _STRUCTURE:
                     pc += 1
                     continue
+            if self.fuel_starts is not None:
+                self.fuel_hook(pc, op)
             h = handlers.get(op)
             if h is None:
                 h = self.numeric_handler(op)
@@ -371,6 +376,29 @@ class Translator:
         if self.uses_br:
             head.append("    BR = 0")
         return "\n".join(head + _tidy(self.lines)) + "\n"
+
+    def fuel_hook(self, pc: int, op) -> None:
+        """Charge the segment starting here, and the length of a bulk op."""
+        cost = self.fuel_starts.get(pc)
+        if cost:
+            self.charge(str(cost))
+        bulk = BULK.get(op)
+        if bulk is not None:
+            unit, depth = bulk
+            e = self.stack[-1 - depth]
+            n = self.atom(e)
+            if unit == "bytes":
+                amount = f"({n} >> {self.fuel.per_byte_shift})"
+            elif unit == "pages":
+                amount = f"({n} * {self.fuel.per_page})"
+            else:
+                amount = f"({n} * {self.fuel.per_element})"
+            self.charge(amount)
+
+    def charge(self, amount: str) -> None:
+        fuel = self.ctx.use("FUEL")
+        self.emit(f"if {fuel}[0] < {amount}: OUT_OF_FUEL()")
+        self.emit(f"{fuel}[0] -= {amount}")
 
     def init_locals(self, nparams: int) -> None:
         for i, t in enumerate(self.local_types[nparams:], start=nparams):

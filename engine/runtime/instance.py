@@ -81,6 +81,9 @@ class Instance:
         c = self._cells.get(name)
         if c is not None:
             return c
+        if name == "FUEL":
+            c = self._cells[name] = CellType(self.store._fuel)
+            return c
         m = _NAME.match(name)
         assert m is not None, name
         prefix, i = m.group(1), int(m.group(2))

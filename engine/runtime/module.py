@@ -69,7 +69,9 @@ class Module:
         deftypes = getattr(info, "deftypes", None)
         self._deftypes = list(deftypes) if deftypes is not None else canonicalize(syn)
         self._import_types = [self._import_type(imp) for imp in syn.imports]
-        self._ctx = ModuleContext(syn)
+        from ..compile.fuel import costs_from_config
+
+        self._ctx = ModuleContext(syn, costs_from_config(engine.config))
         self._ctx.deftypes = self._deftypes
         self._code: dict[int, Any] = {}
         self._const_cells: list[types.CellType] = []
