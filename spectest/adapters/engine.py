@@ -13,7 +13,9 @@ references are None, ``engine.Func``, the adapter's :class:`HostRef` objects
 (for ``ref.extern N`` / ``ref.host N``), ``engine.StructRef``,
 ``engine.ArrayRef``, ``engine.I31Ref`` or ``engine.ExnRef``. Results do not
 carry their type, so they are read in the kind the script expects (the
-runner's hints); a result of the wrong Python type never matches.
+runner's hints); a result of the wrong Python type never matches. For the
+same reason a ``None`` result means one null reference when the script
+expects exactly one reference result, and no results otherwise.
 """
 
 from __future__ import annotations
@@ -128,6 +130,9 @@ _RESULT_READERS: dict[str, Callable[[Any], Value]] = {
 }
 
 
+_REF_HINTS = frozenset({"funcref", "externref", "anyref", "exnref"})
+
+
 def read_result(value: Any, hint: Optional[str]) -> Value:
     """An engine result as a harness value, read as the kind ``hint``."""
     reader = _RESULT_READERS.get(hint or "")
@@ -220,13 +225,15 @@ class EngineSession:
         func = self._export(instance, field, engine.Func)
         py_args = [self._arg(a) for a in args]
         result = _engine_call(func, self.store, *py_args)
+        hints = list(hints or [])
         if result is None:
-            raw: list[Any] = []
+            # None is both "no results" and "one null reference": the
+            # expected results decide
+            raw: list[Any] = [None] if len(hints) == 1 and hints[0] in _REF_HINTS else []
         elif isinstance(result, tuple):
             raw = list(result)
         else:
             raw = [result]
-        hints = list(hints or [])
         return [read_result(v, hints[i] if i < len(hints) else None) for i, v in enumerate(raw)]
 
     def get(self, instance: Any, field: str, hint: Optional[str] = None) -> Value:
