@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import random
-import re
 import shutil
 import struct
 import subprocess
@@ -42,6 +41,7 @@ from engine.numeric import (
 )
 from engine.numeric.simd import SIMD_HELPERS, SIMD_OPS
 from engine.syntax.opcodes import Op
+from test_simd_templates import SCALAR_OF, SHAPE, signature
 
 wasmtime = pytest.importorskip("wasmtime", reason="the reference engine (wasmtime package) is not installed")
 
@@ -57,40 +57,7 @@ pytestmark = pytest.mark.skipif(WAT2WASM is None, reason="wat2wasm (wabt) is not
 NAMESPACE = {**HELPERS, **SIMD_HELPERS, "__builtins__": {}}
 M128 = (1 << 128) - 1
 
-# -- signatures ----------------------------------------------------------------
-
-SHAPE = re.compile(r"([if])(8|16|32|64)x(\d+)")
-UNARY = re.compile(r"^(not|abs|neg|popcnt|sqrt|ceil|floor|trunc|nearest|any_true|all_true|bitmask)$"
-                   r"|extend_|convert|trunc_sat|relaxed_trunc|demote|promote|extadd_pairwise")
-TERNARY = {"bitselect", "relaxed_laneselect", "relaxed_madd", "relaxed_nmadd",
-           "relaxed_dot_i8x16_i7x16_add_s"}
-SCALAR_OF = {"i8x16": "i32", "i16x8": "i32", "i32x4": "i32", "i64x2": "i64", "f32x4": "f32", "f64x2": "f64"}
-
-
-def signature(op: Op) -> tuple[tuple[str, ...], str]:
-    """(operand types, result type); v128 operands as their lane shape."""
-    head, name = op.text.split(".", 1)
-    shape = head if head != "v128" else "i8x16"
-    if name == "splat":
-        return (SCALAR_OF[head],), "v128"
-    if name.startswith("extract_lane"):
-        return (shape,), SCALAR_OF[head]
-    if name == "replace_lane":
-        return (shape, SCALAR_OF[head]), "v128"
-    if name in ("shl", "shr_s", "shr_u"):
-        return (shape, "count"), "v128"
-    if name in ("any_true", "all_true", "bitmask"):
-        return (shape,), "i32"
-    found = SHAPE.findall(name)
-    src = f"{found[-1][0]}{found[-1][1]}x{found[-1][2]}" if found else shape
-    if name in TERNARY:
-        third = "i32x4" if name.endswith("add_s") else src
-        return (src, src, third), "v128"
-    if UNARY.search(name):
-        return (src,), "v128"
-    return (src, src), "v128"
-
-
+# Signatures (operand kinds, result kind) come with the table checks.
 # Float results whose NaNs the spec does not pin down: (result lane width,
 # operand lane width). Everything else must match bit for bit.
 NAN_RULE: dict[Op, tuple[int, int]] = {}
