@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the testsuite (default: $WASM_TESTSUITE, else ./testsuite)")
     p.add_argument("--cache-dir", metavar="DIR",
                    help="conversion cache (default: $SPECTEST_CACHE, else .spectest-cache)")
+    p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
+                   help="time limit per command; 0 for none (default: 300)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="show pytest's per-script output and failures")
     return p
@@ -67,7 +69,7 @@ def pytest_args(ns: argparse.Namespace, suite: Optional[Path]) -> list[str]:
     targets = list(ns.paths) or [str(suite)]
     args = [*targets, "--spectest", "--spectest-engine", ns.engine,
             "-p", "no:cacheprovider", "--rootdir", os.getcwd(),
-            "--spectest-baseline", ns.baseline]
+            "--spectest-baseline", ns.baseline, "--spectest-timeout", str(ns.timeout)]
     if suite is not None:
         args += ["--spectest-suite", str(suite)]
     for name in ns.proposal:

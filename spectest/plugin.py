@@ -52,6 +52,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="the baseline file (default: conformance.yaml)")
     group.addoption("--spectest-cache", default=None, metavar="DIR",
                     help="conversion cache (default: $SPECTEST_CACHE or .spectest-cache)")
+    group.addoption("--spectest-timeout", type=float, default=300.0, metavar="SECONDS",
+                    help="time limit per command, 0 for none (default: 300)")
     group.addoption("--spectest-progress", action="store_true", default=False,
                     help="one progress line instead of pytest's per-item output")
 
@@ -99,7 +101,8 @@ class WastItem(pytest.Item):
         config = self.config
         result = run_file(self.path, self.relpath, self.proposal,
                           _adapter(config.getoption("spectest_engine")),
-                          _converter(config.getoption("spectest_cache")))
+                          _converter(config.getoption("spectest_cache")),
+                          config.getoption("spectest_timeout") or None)
         self.user_properties.append((_PROPERTY, json.dumps(result.to_data())))
         if result.failed:
             raise WastFailures(result)
@@ -255,7 +258,9 @@ class SpectestSession:
 
         engine = self.config.getoption("spectest_engine")
         commit = testsuite_commit(self.suite) if self.suite else None
-        report = RunReport(engine, str(self.suite) if self.suite else None, commit)
+        # the JSON shape wants a path: without a suite, the first folder given
+        where = self.suite or (self.roots[0] if self.roots else Path.cwd())
+        report = RunReport(engine, str(where), commit)
         report.extend(self.results[k] for k in sorted(self.results))
         self.report = report
         if self.config.getoption("spectest_json"):

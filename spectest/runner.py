@@ -18,7 +18,8 @@ happened) or skipped (with a named reason). The rules:
 * ``assert_return`` compares every result with :mod:`spectest.values`.
 * ``assert_*_custom`` (custom sections and annotations, which engines may
   ignore) are skipped as ``custom-annotations`` unless the adapter checks them.
-* A command the runner does not know, or could not read, fails.
+* A command the runner does not know, or could not read, fails; so does a
+  command that runs past the time limit (if one is set).
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ from typing import Any, Callable, Optional, Sequence
 
 from .convert import Converter
 from .outcomes import (Exhausted, Invalid, Malformed, NotImplementedYet, Outcome, Rejected,
-                       Thrown, Trapped, Unlinkable, Unsupported, outcome_name)
+                       Thrown, Trapped, Unlinkable, Unsupported)
 from .results import FAILED, PASSED, SKIPPED, CommandResult, FileResult
 from .script import Action, Command, ModuleSource, ScriptFormatError, read_script
+from .timeout import CommandTimeout, deadline
 from .values import Value, format_value, match_results
 
 __all__ = ["run_file", "ScriptRunner", "NOT_IMPLEMENTED"]
@@ -93,8 +95,9 @@ def _expectation(expected: str, text: Optional[str]) -> str:
 class ScriptRunner:
     """Runs the commands of one script in one adapter session."""
 
-    def __init__(self, adapter: Any):
+    def __init__(self, adapter: Any, timeout: Optional[float] = None):
         self.adapter = adapter
+        self.timeout = timeout
         self._session: Any = None
         self._session_error: Optional[BaseException] = None
         self.modules: dict[Optional[str], Any] = {}
@@ -154,7 +157,10 @@ class ScriptRunner:
                 raise _Fail(f"unreadable command: {cmd.error}")
             if handler is None:
                 raise _Fail(f"unknown command kind {cmd.kind!r}")
-            handler(cmd)
+            with deadline(self.timeout):
+                handler(cmd)
+        except CommandTimeout as exc:
+            return CommandResult(cmd.key, cmd.line, cmd.kind, FAILED, str(exc))
         except _Skip as skip:
             return CommandResult(cmd.key, cmd.line, cmd.kind, SKIPPED, skip.reason)
         except _Fail as fail:
@@ -340,9 +346,10 @@ class ScriptRunner:
 
 
 def run_file(path: Path, relpath: str, proposal: str, adapter: Any,
-             converter: Converter) -> FileResult:
+             converter: Converter, timeout: Optional[float] = None) -> FileResult:
     """Convert and run one script. Never raises: conversion and reading
-    problems become one failed ``convert`` command."""
+    problems become one failed ``convert`` command. ``timeout`` limits each
+    command (seconds; a command past it fails with "timed out")."""
     converted = converter.convert(path)
     result = FileResult(relpath, proposal, converted.converter)
     if converted.json_path is None:
@@ -354,7 +361,7 @@ def run_file(path: Path, relpath: str, proposal: str, adapter: Any,
     except ScriptFormatError as exc:
         result.results.append(CommandResult("0", 0, "convert", FAILED, str(exc)))
         return result
-    runner = ScriptRunner(adapter)
+    runner = ScriptRunner(adapter, timeout)
     try:
         result.results = runner.run(script.commands)
     finally:

@@ -265,3 +265,21 @@ def test_unsupported_values_are_skipped_with_the_adapters_reason(tmp_path):
     adapter = FakeAdapter(exports={"f": Unsupported("host-boundary", "cannot pass")})
     results = run(tmp_path, adapter, [mod(1), ret(2, "f", I32_1)])
     assert (results[1].status, results[1].message) == (SKIPPED, "host-boundary")
+
+
+def test_a_command_past_the_time_limit_fails_and_the_run_goes_on(tmp_path, monkeypatch):
+    adapter = FakeAdapter(exports={"f": [Num("i32", 1)]})
+    original = FakeSession.invoke
+    calls = []
+
+    def invoke(self, *args, **kwargs):
+        calls.append(1)
+        while len(calls) == 1:  # the first call never returns
+            pass
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FakeSession, "invoke", invoke)
+    runner = ScriptRunner(adapter, timeout=0.2)
+    results = runner.run(script(tmp_path, [mod(1), ret(2, "f", I32_1), ret(3, "f", I32_1)]).commands)
+    assert [(r.status, r.message) for r in results] == [
+        (PASSED, ""), (FAILED, "timed out after 0.2 s"), (PASSED, "")]
