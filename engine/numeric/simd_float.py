@@ -58,14 +58,14 @@ def _helper(name: str, source: str) -> str:
 
 def _unpack(var: str, width: int, arg: str) -> str:
     n, unpack, _ = _F[width]
-    return f"    {names(var, n)} = {unpack}(to_bytes({arg}, 16, LE))\n"
+    return f"    {names(var, n)} = {unpack}({arg}.to_bytes(16, 'little'))\n"
 
 
 def _binary(name: str, width: int, expr: str) -> str:
     """Helper over two float vectors; ``expr`` uses lanes ``a#`` and ``b#``."""
     n, _, pack = _F[width]
     _helper(name, f"def {name}(a, b):\n" + _unpack("a", width, "a") + _unpack("b", width, "b")
-            + f"    return from_bytes({pack}({lanes(expr, n)}), LE)\n")
+            + f"    return from_bytes({pack}({lanes(expr, n)}), 'little')\n")
     return f"{name}({{0}}, {{1}})"
 
 
@@ -73,7 +73,7 @@ def _unary(name: str, width: int, expr: str) -> str:
     """Helper over one float vector; ``expr`` uses lane ``a#``."""
     n, _, pack = _F[width]
     _helper(name, f"def {name}(v):\n" + _unpack("a", width, "v")
-            + f"    return from_bytes({pack}({lanes(expr, n)}), LE)\n")
+            + f"    return from_bytes({pack}({lanes(expr, n)}), 'little')\n")
     return f"{name}({{0}})"
 
 
@@ -148,18 +148,18 @@ def _build() -> None:
     _helper("v_f32x4_relaxed_madd", "def v_f32x4_relaxed_madd(a, b, c):\n"
             + _unpack("a", 32, "a") + _unpack("b", 32, "b") + _unpack("c", 32, "c")
             + f"    {names('p', 4)} = unpack4f(pack4f({lanes('a# * b#', 4)}))\n"
-            + f"    return from_bytes(pack4f({lanes('p# + c#', 4)}), LE)\n")
+            + f"    return from_bytes(pack4f({lanes('p# + c#', 4)}), 'little')\n")
     _helper("v_f32x4_relaxed_nmadd", "def v_f32x4_relaxed_nmadd(a, b, c):\n"
             + _unpack("a", 32, "a") + _unpack("b", 32, "b") + _unpack("c", 32, "c")
             + f"    {names('p', 4)} = unpack4f(pack4f({lanes('-a# * b#', 4)}))\n"
-            + f"    return from_bytes(pack4f({lanes('p# + c#', 4)}), LE)\n")
+            + f"    return from_bytes(pack4f({lanes('p# + c#', 4)}), 'little')\n")
     # Python never fuses a * b + c: that is the unfused f64 result.
     _helper("v_f64x2_relaxed_madd", "def v_f64x2_relaxed_madd(a, b, c):\n"
             + _unpack("a", 64, "a") + _unpack("b", 64, "b") + _unpack("c", 64, "c")
-            + f"    return from_bytes(pack2d({lanes('a# * b# + c#', 2)}), LE)\n")
+            + f"    return from_bytes(pack2d({lanes('a# * b# + c#', 2)}), 'little')\n")
     _helper("v_f64x2_relaxed_nmadd", "def v_f64x2_relaxed_nmadd(a, b, c):\n"
             + _unpack("a", 64, "a") + _unpack("b", 64, "b") + _unpack("c", 64, "c")
-            + f"    return from_bytes(pack2d({lanes('-a# * b# + c#', 2)}), LE)\n")
+            + f"    return from_bytes(pack2d({lanes('-a# * b# + c#', 2)}), 'little')\n")
     for f in ("f32x4", "f64x2"):
         for kind in ("madd", "nmadd"):
             OPS[Op[f"{f.upper()}_RELAXED_{kind.upper()}"]] = f"v_{f}_relaxed_{kind}({{0}}, {{1}}, {{2}})"
@@ -172,12 +172,12 @@ def _conversions() -> None:
     # rounds once.
     for sx, unpack in (("s", "unpack4i"), ("u", "unpack4u")):
         name = f"v_f32x4_convert_i32x4_{sx}"
-        _helper(name, f"def {name}(v):\n    {names('a', 4)} = {unpack}(to_bytes(v, 16, LE))\n"
-                      f"    return from_bytes(pack4f({lanes('float(a#)', 4)}), LE)\n")
+        _helper(name, f"def {name}(v):\n    {names('a', 4)} = {unpack}(v.to_bytes(16, 'little'))\n"
+                      f"    return from_bytes(pack4f({lanes('float(a#)', 4)}), 'little')\n")
         OPS[Op[f"F32X4_CONVERT_I32X4_{sx.upper()}"]] = f"{name}({{0}})"
         name = f"v_f64x2_convert_low_i32x4_{sx}"
-        _helper(name, f"def {name}(v):\n    a0, a1, _, _ = {unpack}(to_bytes(v, 16, LE))\n"
-                      f"    return from_bytes(pack2d(float(a0), float(a1)), LE)\n")
+        _helper(name, f"def {name}(v):\n    a0, a1, _, _ = {unpack}(v.to_bytes(16, 'little'))\n"
+                      f"    return from_bytes(pack2d(float(a0), float(a1)), 'little')\n")
         OPS[Op[f"F64X2_CONVERT_LOW_I32X4_{sx.upper()}"]] = f"{name}({{0}})"
 
     # Float -> integer, saturating: the scalar rule per lane.
@@ -185,7 +185,7 @@ def _conversions() -> None:
         lane = _scalar_lane(Op[f"I32_TRUNC_SAT_F32_{sx.upper()}"])
         name = f"v_i32x4_trunc_sat_f32x4_{sx}"
         _helper(name, f"def {name}(v):\n" + _unpack("a", 32, "v")
-                + f"    return from_bytes(pack4u({lanes(lane, 4)}), LE)\n")
+                + f"    return from_bytes(pack4u({lanes(lane, 4)}), 'little')\n")
         OPS[Op[f"I32X4_TRUNC_SAT_F32X4_{sx.upper()}"]] = f"{name}({{0}})"
         OPS[Op[f"I32X4_RELAXED_TRUNC_F32X4_{sx.upper()}"]] = f"{name}({{0}})"
         lane = _scalar_lane(Op[f"I32_TRUNC_SAT_F64_{sx.upper()}"])
@@ -198,13 +198,13 @@ def _conversions() -> None:
     # Demote: x * 1.0 quiets a signalling NaN before the C cast (which keeps
     # the top payload bits, so a canonical NaN stays canonical).
     _helper("v_f32x4_demote_f64x2_zero", "def v_f32x4_demote_f64x2_zero(v):\n" + _unpack("a", 64, "v")
-            + "    return from_bytes(pack4f(a0 * 1.0, a1 * 1.0, 0.0, 0.0), LE)\n")
+            + "    return from_bytes(pack4f(a0 * 1.0, a1 * 1.0, 0.0, 0.0), 'little')\n")
     OPS[Op.F32X4_DEMOTE_F64X2_ZERO] = "v_f32x4_demote_f64x2_zero({0})"
     # Promote: exact for numbers; x * 1.0 makes sure a signalling NaN comes
     # out quiet (whether or not unpacking already quieted it), keeping the
     # payload, so a canonical NaN stays canonical.
     _helper("v_f64x2_promote_low_f32x4", "def v_f64x2_promote_low_f32x4(v):\n" + _unpack("a", 32, "v")
-            + "    return from_bytes(pack2d(a0 * 1.0, a1 * 1.0), LE)\n")
+            + "    return from_bytes(pack2d(a0 * 1.0, a1 * 1.0), 'little')\n")
     OPS[Op.F64X2_PROMOTE_LOW_F32X4] = "v_f64x2_promote_low_f32x4({0})"
 
 
