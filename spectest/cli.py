@@ -106,9 +106,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"spectest: no such file or folder: {path}", file=sys.stderr)
             return 2
     try:
-        from .adapters import UnknownAdapter, get_adapter
+        from .adapters import UnknownAdapter, adapter_factory
 
-        get_adapter(ns.engine)
+        # import only: an engine created here would install its signal
+        # handlers before pytest's, and pytest's would then see its traps
+        adapter_factory(ns.engine)
     except UnknownAdapter as exc:
         print(f"spectest: {exc}", file=sys.stderr)
         return 2

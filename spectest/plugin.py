@@ -315,7 +315,9 @@ class SpectestSession:
         engine = self.report.engine
         if engine not in ADAPTERS:
             return
-        unsupported = getattr(_adapter(engine), "unsupported_proposals", frozenset())
+        from .adapters import adapter_factory
+
+        unsupported = getattr(adapter_factory(engine), "unsupported_proposals", frozenset())
         if not unsupported:
             return
         rows = [r for name, r in self.report.proposals().items() if name not in unsupported]

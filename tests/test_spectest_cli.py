@@ -24,7 +24,11 @@ except ImportError:
 end_to_end = pytest.mark.skipif(not (HAVE_TOOLS and HAVE_WASMTIME),
                                 reason="needs wasmtime and wast2json or wasm-tools")
 
-GOOD = '(module (func (export "f") (result i32) (i32.const 1)))\n(assert_return (invoke "f") (i32.const 1))\n'
+# the trap matters: wasmtime traps through signals, and a run that created the
+# engine before pytest installed its fault handler would die on it
+GOOD = ('(module (func (export "f") (result i32) (i32.const 1)) (func (export "u") unreachable))\n'
+        '(assert_return (invoke "f") (i32.const 1))\n'
+        '(assert_trap (invoke "u") "unreachable")\n')
 BAD = ('(module (func (export "f") (result i32) (i32.const 1)))\n'
        '(assert_return (invoke "f") (i32.const 1))\n'
        '(assert_return (invoke "f") (i32.const 2))\n')
@@ -60,17 +64,17 @@ def test_parallel_run_reports_gates_and_updates(tmp_path, scripts):
     assert "good.wast:1" in out and "improvement" in out
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["engine"] == "wasmtime"
-    assert report["totals"] == {"passed": 4, "failed": 1, "skipped": 0}
-    assert report["proposals"] == {"other": {"files": 2, "passed": 4, "failed": 1, "skipped": 0}}
+    assert report["totals"] == {"passed": 5, "failed": 1, "skipped": 0}
+    assert report["proposals"] == {"other": {"files": 2, "passed": 5, "failed": 1, "skipped": 0}}
     assert report["files"]["sub/bad.wast"]["failures"][0]["line"] == 3
-    assert "| other | 2 | 4 | 1 | 0 | 80.0 |" in (tmp_path / "r.md").read_text()
+    assert "| other | 2 | 5 | 1 | 0 | 83.3 |" in (tmp_path / "r.md").read_text()
     assert "sub/bad.wast: [1, 2]" in (tmp_path / "base.yaml").read_text()
 
     again = spectest(str(scripts), "--engine", "wasmtime", "--gate", "--baseline", "base.yaml",
                      cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "gate: passed (no regressions)" in again.stdout
-    assert "[2/2] passed 4  failed 1  skipped 0" in again.stderr  # the progress line
+    assert "[2/2] passed 5  failed 1  skipped 0" in again.stderr  # the progress line
 
 
 def test_no_suite_is_one_clear_line(tmp_path, monkeypatch, capsys):

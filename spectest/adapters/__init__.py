@@ -20,7 +20,7 @@ from typing import Callable
 
 from .base import Adapter, Session
 
-__all__ = ["Adapter", "Session", "ADAPTERS", "get_adapter", "UnknownAdapter"]
+__all__ = ["Adapter", "Session", "ADAPTERS", "get_adapter", "adapter_factory", "UnknownAdapter"]
 
 #: adapter name -> "module:factory"
 ADAPTERS: dict[str, str] = {
@@ -33,8 +33,13 @@ class UnknownAdapter(Exception):
     """No adapter by that name, or its engine cannot be loaded."""
 
 
-def get_adapter(name: str) -> Adapter:
-    """A new adapter instance by name (see :data:`ADAPTERS`)."""
+def adapter_factory(name: str) -> Callable[[], Adapter]:
+    """The class of the adapter ``name``, imported but not instantiated.
+
+    Checking an engine this way has no side effects; instantiating one may
+    (wasmtime installs signal handlers for its traps, which must be installed
+    after any other handler, e.g. pytest's faulthandler, to see them first).
+    """
     target = ADAPTERS.get(name)
     if target is None:
         raise UnknownAdapter(f"unknown engine {name!r} (choose from {', '.join(sorted(ADAPTERS))})")
@@ -44,4 +49,9 @@ def get_adapter(name: str) -> Adapter:
     except ImportError as exc:
         raise UnknownAdapter(f"engine {name!r} is not available: {exc}") from None
     factory: Callable[[], Adapter] = getattr(module, factory_name)
-    return factory()
+    return factory
+
+
+def get_adapter(name: str) -> Adapter:
+    """A new adapter instance by name (see :data:`ADAPTERS`)."""
+    return adapter_factory(name)()
