@@ -161,6 +161,66 @@ def _expected(cmd: dict) -> tuple[Pattern, ...]:
     return tuple(parse_pattern(p) for p in cmd.get("expected", []) or [])
 
 
+def _read_module(kind: str, line: int, base: Path, cmd: dict) -> Command:
+    definition = kind == "module_definition" or cmd.get("definition") in ("true", True)
+    return Command("module_definition" if definition else "module", line,
+                   name=_name(cmd.get("name")), module=_module_source(base, cmd))
+
+
+def _read_instance(kind: str, line: int, base: Path, cmd: dict) -> Command:
+    definition = cmd.get("module", cmd.get("definition"))
+    return Command("module_instance", line, name=_name(cmd.get("instance")),
+                   definition=_name(definition))
+
+
+def _read_register(kind: str, line: int, base: Path, cmd: dict) -> Command:
+    as_name = cmd.get("as")
+    if not isinstance(as_name, str):
+        raise ValueFormatError("register without a name")
+    return Command(kind, line, name=_name(cmd.get("name")), register_as=as_name)
+
+
+def _read_action(kind: str, line: int, base: Path, cmd: dict) -> Command:
+    return Command(kind, line, action=_action(cmd.get("action")))
+
+
+def _read_return(kind: str, line: int, base: Path, cmd: dict) -> Command:
+    return Command(kind, line, action=_action(cmd.get("action")), expected=_expected(cmd))
+
+
+def _read_action_failure(kind: str, line: int, base: Path, cmd: dict) -> Command:
+    if "action" not in cmd and "filename" in cmd:
+        # an assert_trap on a module is an instantiation that traps
+        return Command("assert_uninstantiable", line, module=_module_source(base, cmd),
+                       text=cmd.get("text"))
+    return Command(kind, line, action=_action(cmd.get("action")), text=cmd.get("text"))
+
+
+def _read_module_assertion(kind: str, line: int, base: Path, cmd: dict) -> Command:
+    return Command(kind, line, module=_module_source(base, cmd), text=cmd.get("text"))
+
+
+#: JSON command type -> reader (both dialects' spellings)
+_READERS = {
+    "module": _read_module,
+    "module_definition": _read_module,
+    "module_instance": _read_instance,
+    "instance": _read_instance,
+    "register": _read_register,
+    "action": _read_action,
+    "assert_return": _read_return,
+    "assert_trap": _read_action_failure,
+    "assert_exhaustion": _read_action_failure,
+    "assert_exception": _read_action_failure,
+    "assert_invalid": _read_module_assertion,
+    "assert_malformed": _read_module_assertion,
+    "assert_unlinkable": _read_module_assertion,
+    "assert_uninstantiable": _read_module_assertion,
+    "assert_invalid_custom": _read_module_assertion,
+    "assert_malformed_custom": _read_module_assertion,
+}
+
+
 def _command(base: Path, cmd: dict) -> Command:
     kind = cmd.get("type")
     line = cmd.get("line")
@@ -168,40 +228,13 @@ def _command(base: Path, cmd: dict) -> Command:
         line = 0
     if not isinstance(kind, str):
         return Command("unreadable", line, error=f"command without a type: {cmd!r:.200}")
+    reader = _READERS.get(kind)
+    if reader is None:
+        return Command(kind, line, error=f"unknown command kind {kind!r}")
     try:
-        if kind == "module":
-            if cmd.get("definition") in ("true", True):
-                return Command("module_definition", line, name=_name(cmd.get("name")),
-                               module=_module_source(base, cmd))
-            return Command("module", line, name=_name(cmd.get("name")),
-                           module=_module_source(base, cmd))
-        if kind == "module_definition":
-            return Command(kind, line, name=_name(cmd.get("name")), module=_module_source(base, cmd))
-        if kind in ("module_instance", "instance"):
-            definition = cmd.get("module", cmd.get("definition"))
-            return Command("module_instance", line, name=_name(cmd.get("instance")),
-                           definition=_name(definition))
-        if kind == "register":
-            as_name = cmd.get("as")
-            if not isinstance(as_name, str):
-                raise ValueFormatError("register without a name")
-            return Command(kind, line, name=_name(cmd.get("name")), register_as=as_name)
-        if kind == "action":
-            return Command(kind, line, action=_action(cmd.get("action")))
-        if kind == "assert_return":
-            return Command(kind, line, action=_action(cmd.get("action")), expected=_expected(cmd))
-        if kind in ("assert_trap", "assert_exhaustion", "assert_exception"):
-            if "action" not in cmd and "filename" in cmd:
-                # an assert_trap on a module is an instantiation that traps
-                return Command("assert_uninstantiable", line, module=_module_source(base, cmd),
-                               text=cmd.get("text"))
-            return Command(kind, line, action=_action(cmd.get("action")), text=cmd.get("text"))
-        if kind in ("assert_invalid", "assert_malformed", "assert_unlinkable",
-                    "assert_uninstantiable", "assert_invalid_custom", "assert_malformed_custom"):
-            return Command(kind, line, module=_module_source(base, cmd), text=cmd.get("text"))
+        return reader(kind, line, base, cmd)
     except ValueFormatError as exc:
         return Command("unreadable", line, error=f"{kind}: {exc}")
-    return Command(kind, line, error=f"unknown command kind {kind!r}")
 
 
 def read_script(json_path: Path) -> Script:
