@@ -195,6 +195,30 @@ def operand_rows(op: Op, rng: random.Random) -> list[tuple[int, ...]]:
             else:
                 row.append(rng.choice(SCALAR_POOLS[shape]))
         rows.append(tuple(row))
+    # Uniform vectors (every lane alike) for every pair of edge values: the
+    # cases where all lanes at once hit an edge (overflowing dot products,
+    # narrowing without saturation, ...).
+    for x in pool:
+        for y in pool if len(vectors) >= 2 else [None]:
+            row = []
+            for i, shape in enumerate(params):
+                if shape in SCALAR_OF:
+                    w, pl = _lane_info(shape)
+                    lane = x if i == 0 else y if i == 1 and y is not None and pl is pool else rng.choice(pl)
+                    row.append(_vector(w, [lane] * (128 // w)))
+                else:
+                    row.append(rng.choice(SCALAR_POOLS[shape]))
+            rows.append(tuple(row))
+    # Small signed lanes, that narrowing keeps exactly.
+    for k in range(40):
+        row = []
+        for shape in params:
+            if shape in SCALAR_OF:
+                w, _ = _lane_info(shape)
+                row.append(_vector(w, [rng.randint(-130, 130) & ((1 << w) - 1) for _ in range(128 // w)]))
+            else:
+                row.append(rng.choice(SCALAR_POOLS[shape]))
+        rows.append(tuple(row))
     for k in range(160):
         row = []
         for shape in params:

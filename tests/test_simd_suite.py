@@ -28,7 +28,6 @@ import pytest
 
 from engine.numeric import HELPERS, f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
 from engine.numeric.simd import SIMD_HELPERS, SIMD_OPS
-from engine.syntax.opcodes import Op
 
 ROOT = Path(__file__).resolve().parent.parent
 RELAXED = ["i16x8_relaxed_q15mulr_s.wast", "i32x4_relaxed_trunc.wast", "i8x16_relaxed_swizzle.wast",

@@ -27,19 +27,15 @@ scalar rules: operands are atoms, the template is parenthesised or a call.
 
 from __future__ import annotations
 
+import struct
+
 from ..syntax.opcodes import Op
 from .simd_bits import (
     HALF_S,
     HALF_U,
-    I8,
-    I16,
-    I32,
-    I64,
     LANES_S,
     LANES_U,
     LE,
-    M32,
-    M64,
     M128,
     SHAPES,
     Shape,
@@ -52,7 +48,10 @@ OPS: dict[Op, str] = {}
 HELPERS: dict[str, object] = {}
 
 _NS: dict[str, object] = {
-    "from_bytes": from_bytes, "to_bytes": to_bytes, "LE": LE, "M32": M32, "M64": M64,
+    "from_bytes": from_bytes,
+    "_SIGN_BYTES": bytes(0xFF if b & 0x80 else 0 for b in range(256)),
+    "_ZERO16": bytes(16),
+    "_StructError": struct.error,
 }
 
 
@@ -273,40 +272,63 @@ def _narrow(src_width: int, signed: bool) -> str:
     n = 128 // src_width
     lo, hi = (-(1 << (dst - 1)), (1 << (dst - 1)) - 1) if signed else (0, (1 << dst) - 1)
     name = f"v_i{dst}x{2 * n}_narrow_{'s' if signed else 'u'}"
+    clamp = f"_clamp_{name}"
     _NS[f"_in_{name}"] = LANES_S[src_width].unpack
     _NS[f"_out_{name}"] = (LANES_S if signed else LANES_U)[dst].pack
-    _helper(name, f"""
-def {name}(a, b):
+    define(clamp, f"""
+def {clamp}(a, b):
     {names('a', n)} = _in_{name}(a.to_bytes(16, 'little'))
     {names('b', n)} = _in_{name}(b.to_bytes(16, 'little'))
     return from_bytes(_out_{name}({lanes(_clamp('a#', lo, hi), n)}, {lanes(_clamp('b#', lo, hi), n)}), 'little')
+""", _NS)
+    if src_width == 32:
+        HELPERS[name] = _NS[clamp]
+        return f"{name}({{0}}, {{1}})"
+    # i16 -> i8: when no lane saturates, the result is the lanes' low bytes
+    # (every other byte), and a lane fits exactly when its high byte is the
+    # sign extension of its low byte (signed) or zero (unsigned).
+    fits = "hi == lo.translate(_SIGN_BYTES)" if signed else "hi == _ZERO16"
+    _helper(name, f"""
+def {name}(a, b):
+    x = a.to_bytes(16, 'little')
+    y = b.to_bytes(16, 'little')
+    lo = x[::2] + y[::2]
+    hi = x[1::2] + y[1::2]
+    if {fits}:
+        return from_bytes(lo, 'little')
+    return {clamp}(a, b)
 """)
     return f"{name}({{0}}, {{1}})"
 
 
 def _extend(src_width: int, high: bool, signed: bool) -> str:
+    """Template of ``iN.extend_{low,high}_iMxK_{s,u}``.
+
+    Few lanes (i32 -> i64, and unsigned i16 -> i32) move one by one with a
+    mask and a shift, and a negative i32 lane gets its upper half filled;
+    the others go through ``struct`` (unpack the half with the source lane
+    type, pack with the destination's), which is faster for 4+ lanes."""
     dst = 2 * src_width
     n = 64 // src_width
-    half = "(v >> 64)" if high else "(v & 0xffffffffffffffff)"
-    name = f"v_i{dst}_extend_{'high' if high else 'low'}_{'s' if signed else 'u'}"
-    if not signed:
-        # Spread the lanes apart with masks: halve the chunk size each step.
-        chunk = 64
-        lines = [f"    x = {half}"]
-        while chunk > src_width:
-            chunk //= 2
-            keep = sum(((1 << chunk) - 1) << (2 * chunk * j) for j in range(64 // chunk))
-            keep &= M128
-            lines.append(f"    x = (x & {hex(keep)}) | ((x & {hex(keep << chunk & M128)}) << {chunk})")
-        _helper(name, f"def {name}(v):\n" + "\n".join(lines) + "\n    return x\n")
-        return f"{name}({{0}})"
-    _NS[f"_in_{name}"] = HALF_S[src_width].unpack_from
-    _NS[f"_out_{name}"] = LANES_S[dst].pack
-    _helper(name, f"""
-def {name}(v):
-    return from_bytes(_out_{name}(*_in_{name}(v.to_bytes(16, 'little'), {8 if high else 0})), 'little')
-""")
-    return f"{name}({{0}})"
+    base = 64 if high else 0
+    if src_width == 32 or (src_width == 16 and not signed):
+        parts = []
+        for j in range(n):
+            at = base + src_width * j
+            shift = dst * j  # the field below is already at bit 0
+            field = f"(({{0}} >> {at}) & {hex((1 << src_width) - 1)})" if at else f"({{0}} & {hex((1 << src_width) - 1)})"
+            if at + src_width == 128:
+                field = f"({{0}} >> {at})"
+            parts.append(f"({field} << {shift})" if shift > 0 else field)
+            if signed:
+                fill = ((1 << src_width) - 1) << (dst * j + src_width)
+                parts.append(f"((({{0}} >> {at + src_width - 1}) & 1) * {hex(fill)})")
+        return "(" + " | ".join(parts) + ")"
+    sx = "s" if signed else "u"
+    unpack, pack = f"v_half{src_width}{sx}_from", f"v_lanes{dst}{sx}_pack"
+    HELPERS[unpack] = (HALF_S if signed else HALF_U)[src_width].unpack_from
+    HELPERS[pack] = (LANES_S if signed else LANES_U)[dst].pack
+    return f"v_from_bytes({pack}(*{unpack}(v_to_bytes({{0}}, 16, v_le), {8 if high else 0})), v_le)"
 
 
 def _extmul(src_width: int, high: bool, signed: bool) -> str:
@@ -358,13 +380,18 @@ def v_i32x4_dot_i16x8_s(a, b):
 def _q15mulr() -> str:
     name = "v_i16x8_q15mulr_sat_s"
     _NS["_lanes_i16"] = LANES_S[16]
-    # Only -32768 * -32768 overflows: (2**30 + 2**14) >> 15 == 2**15.
-    lane = "((a# * b# + 0x4000) >> 15 if a# * b# != 0x40000000 else 0x7fff)"
+    # Only -32768 * -32768 overflows: (2**30 + 2**14) >> 15 == 2**15, which
+    # the i16 packing refuses; that rare case takes the saturating path.
+    fast = "(a# * b# + 0x4000) >> 15"
+    slow = "((a# * b# + 0x4000) >> 15 if a# * b# != 0x40000000 else 0x7fff)"
     _helper(name, f"""
 def {name}(a, b):
     {names('a', 8)} = _lanes_i16.unpack(a.to_bytes(16, 'little'))
     {names('b', 8)} = _lanes_i16.unpack(b.to_bytes(16, 'little'))
-    return from_bytes(_lanes_i16.pack({lanes(lane, 8)}), 'little')
+    try:
+        return from_bytes(_lanes_i16.pack({lanes(fast, 8)}), 'little')
+    except _StructError:
+        return from_bytes(_lanes_i16.pack({lanes(slow, 8)}), 'little')
 """)
     return f"{name}({{0}}, {{1}})"
 
@@ -375,26 +402,28 @@ def _relaxed_dot() -> tuple[str, str]:
     _NS["_lanes_i8"] = LANES_S[8]
     _NS["_lanes_i16"] = LANES_S[16]
     _NS["_lanes_u32"] = LANES_U[32]
-    # Only (-128)(-128) + (-128)(-128) = 32768 exceeds the i16 range.
-    pair = "(a{i} * b{i} + a{j} * b{j})"
-
-    def sat(i: int) -> str:
-        p = pair.format(i=2 * i, j=2 * i + 1)
-        return f"({p} if {p} != 0x8000 else 0x7fff)"
-
+    # Pairwise sums; only (-128)(-128) + (-128)(-128) = 32768 exceeds the
+    # i16 range, and it saturates to 32767.
+    sums = "; ".join(f"p{i} = a{2 * i} * b{2 * i} + a{2 * i + 1} * b{2 * i + 1}" for i in range(8))
+    p = names("p", 8)
     _helper("v_i16x8_relaxed_dot_s", f"""
 def v_i16x8_relaxed_dot_s(a, b):
     {names('a', 16)} = _lanes_i8.unpack(a.to_bytes(16, 'little'))
     {names('b', 16)} = _lanes_i8.unpack(b.to_bytes(16, 'little'))
-    return from_bytes(_lanes_i16.pack({", ".join(sat(i) for i in range(8))}), 'little')
+    {sums}
+    if 0x8000 in ({p}):
+        {p} = {lanes('(p# if p# != 0x8000 else 0x7fff)', 8)}
+    return from_bytes(_lanes_i16.pack({p}), 'little')
 """)
-    sums = ", ".join(f"({sat(2 * j)} + {sat(2 * j + 1)} + c{j}) & 0xffffffff" for j in range(4))
     _helper("v_i32x4_relaxed_dot_add_s", f"""
 def v_i32x4_relaxed_dot_add_s(a, b, c):
     {names('a', 16)} = _lanes_i8.unpack(a.to_bytes(16, 'little'))
     {names('b', 16)} = _lanes_i8.unpack(b.to_bytes(16, 'little'))
     {names('c', 4)} = _lanes_u32.unpack(c.to_bytes(16, 'little'))
-    return from_bytes(_lanes_u32.pack({sums}), 'little')
+    {sums}
+    if 0x8000 in ({p}):
+        {p} = {lanes('(p# if p# != 0x8000 else 0x7fff)', 8)}
+    return from_bytes(_lanes_u32.pack({", ".join(f"(p{2 * j} + p{2 * j + 1} + c{j}) & 0xffffffff" for j in range(4))}), 'little')
 """)
     return "v_i16x8_relaxed_dot_s({0}, {1})", "v_i32x4_relaxed_dot_add_s({0}, {1}, {2})"
 

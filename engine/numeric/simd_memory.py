@@ -19,7 +19,6 @@ import struct
 
 from ..syntax.opcodes import Op
 from .simd_bits import HALF_S, HALF_U, I16, I32, I64, I8, LANES_S, LANES_U, LE, from_bytes, to_bytes
-from .simd_template import define
 
 _V128 = struct.Struct("16s")
 _U16 = struct.Struct("<H")
@@ -40,21 +39,14 @@ HELPERS: dict[str, object] = {
     "v_le": LE,
 }
 
-_NS: dict[str, object] = {"from_bytes": from_bytes, "LE": LE}
-
-
 def _extending_load(src_width: int, signed: bool) -> str:
-    """Helper name of ``v128.load{w}x{n}_{s,u}``: 8 bytes, lanes widened."""
-    n = 64 // src_width
+    """Template of ``v128.load{w}x{n}_{s,u}``: 8 bytes, unpacked with the
+    source lane type and packed with the double-width one."""
     sx = "s" if signed else "u"
-    name = f"v_load{src_width}x{n}_{sx}"
-    _NS[f"_in_{name}"] = (HALF_S if signed else HALF_U)[src_width].unpack_from
-    _NS[f"_out_{name}"] = (LANES_S if signed else LANES_U)[2 * src_width].pack
-    HELPERS[name] = define(name, f"""
-def {name}(m, a):
-    return from_bytes(_out_{name}(*_in_{name}(m, a)), LE)
-""", _NS)
-    return f"{name}({{m}}, {{a}})"
+    unpack, pack = f"v_half{src_width}{sx}_from", f"v_lanes{2 * src_width}{sx}_pack"
+    HELPERS[unpack] = (HALF_S if signed else HALF_U)[src_width].unpack_from
+    HELPERS[pack] = (LANES_S if signed else LANES_U)[2 * src_width].pack
+    return f"v_from_bytes({pack}(*{unpack}({{m}}, {{a}})), v_le)"
 
 
 def _lane_load(width: int, load: str) -> str:
