@@ -59,6 +59,9 @@ from .api import (  # noqa: F401
     f32_from_bits,
     f32_to_bits,
 )
+from .runtime.limits import StoreLimits  # noqa: F401
+from .runtime.resumable import ResumableCall, Suspend  # noqa: F401
+from .runtime.store import FuelCosts  # noqa: F401
 
 __all__ = [
     "ArrayRef", "Config", "Engine", "ExnRef", "Func", "FuncType", "Global",
@@ -66,5 +69,5 @@ __all__ = [
     "LinkError", "Linker", "MalformedError", "Memory", "MemoryType", "Module",
     "Store", "StructRef", "Table", "TableType", "Tag", "TagType", "Trap",
     "TrapCode", "UsageError", "ValType", "WasmError", "WasmException", "f32_from_bits",
-    "f32_to_bits",
+    "f32_to_bits", "FuelCosts", "ResumableCall", "StoreLimits", "Suspend",
 ]

@@ -188,7 +188,11 @@ def instantiate(store, module, externs: Sequence[Any]) -> Instance:
         else:
             inst.tags.append(item)
 
-    # 2. allocation
+    # 2. allocation, within the store's resource limits (checked before
+    # anything is allocated)
+    limiter = getattr(store, "_limiter", None)
+    if limiter is not None:
+        limiter.reserve(instances=1, memories=len(syn.mems), tables=len(syn.tables))
     nimp = len(inst.funcs)
     for i, f in enumerate(syn.funcs, start=nimp):
         dt = deftypes[f.typeidx]

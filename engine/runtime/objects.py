@@ -84,6 +84,14 @@ class Func:
 
         return call_export(store, self, args)
 
+    def call_resumable(self, store, *args: Any) -> Any:
+        """Call like ``func(store, *args)``, but a host function raising
+        :class:`~engine.Suspend` suspends the call instead of trapping: the
+        results, or a :class:`~engine.ResumableCall` to resume."""
+        from .resumable import call_resumable
+
+        return call_resumable(store, self, args)
+
     def __repr__(self) -> str:
         return f"<Func {self.name} {self.functype!r}>"
 
@@ -95,6 +103,7 @@ class Memory:
                  "lock", "limit_pages", "waiters", "__weakref__")
 
     def __init__(self, store, memtype: T.MemType):
+        _reserve(store, memories=1)
         self._init(memtype, store)
 
     def _init(self, memtype: T.MemType, store=None) -> None:
@@ -105,6 +114,10 @@ class Memory:
         spec_max = (1 << (64 if memtype.addr64 else 32)) >> self.page_log2
         self.max_pages = min(memtype.limits.max if memtype.limits.max is not None else spec_max, spec_max)
         limit_bytes = V.memory_limit_bytes(store)
+        limiter = getattr(store, "_limiter", None)
+        if limiter is not None:  # the store's own cap, which may change later
+            limit_bytes = limiter.memory_bytes(limit_bytes)
+            limiter.track_memory(self)
         self.limit_pages = min(self.max_pages, limit_bytes >> self.page_log2)
         pages = memtype.limits.min
         if pages > self.limit_pages:
@@ -182,6 +195,7 @@ class Table:
     __slots__ = ("type", "elems", "cell", "max", "addr64", "limit", "__weakref__")
 
     def __init__(self, store, tabletype: T.TableType, init: Any = None):
+        _reserve(store, tables=1)
         self._init(tabletype, V.to_wasm_ref(tabletype.elem, init), store)
 
     def _init(self, tabletype: T.TableType, init: Any, store=None) -> None:
@@ -189,7 +203,12 @@ class Table:
         self.addr64 = tabletype.addr64
         spec_max = (1 << 64) - 1 if tabletype.addr64 else 0xFFFFFFFF
         self.max = min(tabletype.limits.max if tabletype.limits.max is not None else spec_max, spec_max)
-        self.limit = min(self.max, V.table_limit(store))
+        limit = V.table_limit(store)
+        limiter = getattr(store, "_limiter", None)
+        if limiter is not None:  # the store's own cap, which may change later
+            limit = limiter.table_elements(limit)
+            limiter.track_table(self)
+        self.limit = min(self.max, limit)
         n = tabletype.limits.min
         if n > self.limit:
             raise InstantiationError(f"table of {n} elements exceeds the limit of {self.limit}")
@@ -287,6 +306,13 @@ class Tag:
 
     def __repr__(self) -> str:
         return f"<Tag {self.functype!r}>"
+
+
+def _reserve(store, **counts: int) -> None:
+    """Count a memory or table the host creates against the store's limits."""
+    limiter = getattr(store, "_limiter", None)
+    if limiter is not None:
+        limiter.reserve(**counts)
 
 
 def extern_kind(item: object) -> Optional[T.ExternKind]:

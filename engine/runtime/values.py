@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 
 from ..errors import Trap, TrapCode, UsageError, WasmError, WasmException
 from ..syntax import types as T
+from .resumable import Suspend, suspend
 
 _MASK32 = 0xFFFFFFFF
 _MASK64 = 0xFFFFFFFFFFFFFFFF
@@ -169,6 +170,10 @@ def host_function_adapter(ft: T.FuncType, host: Callable) -> Callable:
             out = host(*[from_wasm(t, a) for t, a in zip(params, args)])
         except (Trap, WasmException):
             raise
+        except Suspend as e:
+            # the host suspends the resumable call running it: this returns
+            # the results given to ResumableCall.resume, already converted
+            return suspend(e, results)
         except WasmError as e:
             raise Trap(TrapCode.HOST, f"host function error: {e}") from e
         except RecursionError:
