@@ -142,6 +142,7 @@ def test_memory_template_shape(op: Op) -> None:
     wants = {"m", "a"} | ({"v"} if "store" in op.text or "lane" in op.text else set()) | (
         {"lane"} if "lane" in op.text else set())
     assert keys == wants, f"{op.text}: {keys}"
+    compile(template.format(m="mem", a="7", v="8", lane=1), "<template>", "exec")  # literal operands
     source = template.format(m="mem", a="addr", v="vec", lane="3")
     names = set(SIMD_HELPERS) | {"mem", "addr", "vec"}
     if op in SIMD_STORES:
@@ -190,3 +191,27 @@ def test_lane_order_is_little_endian() -> None:
     v = int.from_bytes(bytes(range(16)), "little")
     got = [eval(SIMD_OPS[Op.I32X4_EXTRACT_LANE](k).format("v"), {**ns, "v": v}) for k in range(4)]
     assert got == [0x03020100, 0x07060504, 0x0B0A0908, 0x0F0E0D0C]
+
+
+@pytest.mark.parametrize("op", sorted(SIMD_OPS), ids=lambda op: op.text)
+def test_templates_take_literal_operands(op: Op) -> None:
+    """The translator may substitute a literal (``7``) for an operand."""
+    for template in templates_of(op):
+        compile(template.format("7", "8", "9"), "<template>", "eval")
+
+
+BOOL_SCALARS = [Op.I8X16_SPLAT, Op.I16X8_SPLAT, Op.I32X4_SPLAT, Op.I8X16_REPLACE_LANE, Op.I16X8_REPLACE_LANE,
+                Op.I32X4_REPLACE_LANE] + [op for op in SIMD_OPS if op.text.split(".")[1] in ("shl", "shr_s", "shr_u")]
+
+
+@pytest.mark.parametrize("op", BOOL_SCALARS, ids=lambda op: op.text)
+def test_i32_operands_may_be_bools(op: Op) -> None:
+    """Comparison results are bools; as i32 operands they act as 1 and 0,
+    and a v128 result is still a plain int."""
+    ns = {**SIMD_HELPERS, "__builtins__": {}}
+    vector = int.from_bytes(bytes(range(0x80, 0x90)), "little")
+    for template in templates_of(op):
+        fn = eval(f"lambda x0, x1=None: {template.format(*(['x1'] if 'splat' in op.text else ['x0', 'x1']))}", ns)
+        for flag in (True, False):
+            got = fn(vector, flag)
+            assert type(got) is int and got == fn(vector, int(flag)), op.text
