@@ -1,21 +1,38 @@
-"""Command line: ``python -m engine {run,validate,dump} FILE ...``.
+"""Command line: ``python -m engine {run,validate,dump} FILE ...`` (also
+installed as the ``wasm-engine`` console script).
 
-Exit codes: 0 success, 1 usage or I/O error, 2 malformed module, 3 invalid
-module, 4 link error, 5 trap (or uncaught exception, or failed
-instantiation).
+* ``run FILE [--invoke NAME] [ARGS ...] [--fuel N] [--max-call-depth N]``
+  instantiates the module (with no imports) and calls ``NAME`` (default:
+  ``_start`` when exported), printing each result on its own line.
+* ``validate FILE`` decodes and validates.
+* ``dump FILE [--func N] [--fuel]`` prints the Python generated for the
+  defined functions (or function ``N``), with fuel metering if asked.
+
+``FILE`` is a binary module, or a text module (``.wat``, or text starting
+with ``(``) when wabt's ``wat2wasm`` is installed. Arguments are ints
+(decimal or ``0x`` hex, signed or not) for i32/i64/v128 and floats (``1.5``,
+``-inf``, ``nan``) for f32/f64.
+
+Errors are one line on stderr, never a traceback, with these exit codes:
+0 success, 1 usage or I/O error, 2 malformed module, 3 invalid module,
+4 link error, 5 trap (or uncaught Wasm exception, or failed instantiation),
+6 internal engine error, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from typing import Optional, Sequence
 
-EXIT_OK, EXIT_USAGE, EXIT_MALFORMED, EXIT_INVALID, EXIT_LINK, EXIT_TRAP = 0, 1, 2, 3, 4, 5
+(EXIT_OK, EXIT_USAGE, EXIT_MALFORMED, EXIT_INVALID, EXIT_LINK, EXIT_TRAP,
+ EXIT_INTERNAL) = range(7)
+EXIT_INTERRUPTED = 130
 
 
 class CliError(Exception):
@@ -27,7 +44,7 @@ class CliError(Exception):
 
 
 def read_module_bytes(path: str) -> bytes:
-    """The binary of ``path``; ``.wat`` files are assembled with wat2wasm."""
+    """The binary of ``path``; text modules are assembled with wat2wasm."""
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -41,7 +58,7 @@ def read_module_bytes(path: str) -> bytes:
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "module.wasm")
             proc = subprocess.run([tool, "--enable-all", path, "-o", out],
-                                  capture_output=True, text=True)
+                                  capture_output=True, text=True, errors="replace")
             if proc.returncode != 0:
                 raise CliError(f"wat2wasm failed on {path}:\n{proc.stderr.strip()}", EXIT_MALFORMED)
             with open(out, "rb") as fh:
@@ -49,11 +66,11 @@ def read_module_bytes(path: str) -> bytes:
     return data
 
 
-def _load(path: str):
+def _load(path: str, config=None):
     import engine
 
     data = read_module_bytes(path)
-    eng = engine.Engine(engine.Config())
+    eng = engine.Engine(config if config is not None else engine.Config())
     try:
         return eng, engine.Module(eng, data)
     except engine.MalformedError as e:
@@ -65,6 +82,7 @@ def _load(path: str):
 def _parse_arg(text: str, t) -> object:
     from .syntax import types as T
 
+    text = text.strip()  # see _protect_negative_numbers
     try:
         if t in (T.I32, T.I64, T.V128):
             return int(text, 0)
@@ -73,6 +91,24 @@ def _parse_arg(text: str, t) -> object:
     except ValueError:
         raise CliError(f"cannot read {text!r} as {t!r}") from None
     raise CliError(f"cannot pass a {t!r} argument from the command line")
+
+
+def _format_result(value: object) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _config(args):
+    import engine
+
+    kw = {}
+    if getattr(args, "fuel", None) not in (None, False):
+        kw["consume_fuel"] = True
+    if getattr(args, "max_call_depth", None) is not None:
+        kw["max_call_depth"] = args.max_call_depth
+    try:
+        return engine.Config(**kw)
+    except engine.UsageError as e:
+        raise CliError(str(e)) from None
 
 
 def cmd_validate(args) -> int:
@@ -84,7 +120,7 @@ def cmd_validate(args) -> int:
 def cmd_dump(args) -> int:
     import engine
 
-    _eng, module = _load(args.file)
+    _eng, module = _load(args.file, _config(args))
     syn = module._syntax
     nimp = module._ctx.nimported_funcs
     indices = [args.func] if args.func is not None else range(nimp, nimp + len(syn.funcs))
@@ -99,21 +135,27 @@ def cmd_dump(args) -> int:
 def cmd_run(args) -> int:
     import engine
 
-    eng, module = _load(args.file)
+    eng, module = _load(args.file, _config(args))
     store = engine.Store(eng)
+    if args.fuel is not None:
+        store.set_fuel(args.fuel)
     linker = engine.Linker(eng)
     try:
         instance = linker.instantiate(store, module)
     except engine.LinkError as e:
         raise CliError(f"link error: {e}", EXIT_LINK) from None
-    except (engine.Trap, engine.InstantiationError, engine.WasmException) as e:
+    except engine.Trap as e:
+        raise CliError(f"instantiation failed: trap: {e}", EXIT_TRAP) from None
+    except (engine.InstantiationError, engine.WasmException) as e:
         raise CliError(f"instantiation failed: {e}", EXIT_TRAP) from None
     exports = instance.exports(store)
     name = args.invoke
     if name is None:
-        name = "_start" if "_start" in exports else None
-        if name is None:
+        if "_start" not in exports:
+            if args.args:
+                raise CliError("arguments given but no function to call (use --invoke NAME)")
             return EXIT_OK
+        name = "_start"
     func = exports.get(name)
     if not isinstance(func, engine.Func):
         raise CliError(f"no exported function named {name!r}")
@@ -127,38 +169,107 @@ def cmd_run(args) -> int:
         raise CliError(f"trap: {e}", EXIT_TRAP) from None
     except engine.WasmException as e:
         raise CliError(f"uncaught exception: {e}", EXIT_TRAP) from None
+    except engine.UsageError as e:
+        raise CliError(str(e)) from None
+    finally:
+        if args.fuel is not None:
+            left = store.get_fuel()
+            print(f"fuel: {args.fuel - left} consumed, {left} left", file=sys.stderr)
     if result is not None:
         results = result if isinstance(result, tuple) else (result,)
         for r in results:
-            print(r)
+            print(_format_result(r))
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m engine", description="Run, validate or inspect WebAssembly modules.")
-    sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="instantiate a module and call a function")
+def _non_negative(text: str) -> int:
+    text = text.strip()
+    try:
+        n = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an int: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text}")
+    return n
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on bad usage, which here means a malformed
+    module: report usage errors with exit code 1 instead."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise CliError(f"{message}\n{self.format_usage().rstrip()}")
+
+
+def _command_parsers() -> dict[str, argparse.ArgumentParser]:
+    prog = "python -m engine"
+    r = _Parser(prog=f"{prog} run", description="Instantiate a module (no imports) and call a function.")
     r.add_argument("file")
     r.add_argument("--invoke", metavar="NAME", help="exported function to call (default: _start if present)")
+    r.add_argument("--fuel", type=_non_negative, metavar="N",
+                   help="meter execution: trap once N units of fuel are spent")
+    r.add_argument("--max-call-depth", type=_non_negative, metavar="N",
+                   help="deepest Wasm call nesting before a stack-overflow trap (default 10000)")
     r.add_argument("args", nargs="*", help="arguments (ints or floats)")
     r.set_defaults(fn=cmd_run)
-    v = sub.add_parser("validate", help="decode and validate a module")
+    v = _Parser(prog=f"{prog} validate", description="Decode and validate a module.")
     v.add_argument("file")
     v.set_defaults(fn=cmd_validate)
-    d = sub.add_parser("dump", help="print the Python generated for functions")
+    d = _Parser(prog=f"{prog} dump", description="Print the Python generated for functions.")
     d.add_argument("file")
     d.add_argument("--func", type=int, metavar="N", help="function index (default: all defined functions)")
+    d.add_argument("--fuel", action="store_true", help="show the code generated with fuel metering on")
     d.set_defaults(fn=cmd_dump)
+    return {"run": r, "validate": v, "dump": d}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser (for help): ``python -m engine COMMAND ...``."""
+    p = _Parser(prog="python -m engine", description="Run, validate or inspect WebAssembly modules.",
+                epilog="python -m engine COMMAND --help describes each command.")
+    p.add_argument("command", choices=sorted(_command_parsers()))
     return p
 
 
+_NEGATIVE_NUMBER = re.compile(
+    r"^-(inf(inity)?|nan|0x[0-9a-f_]+|[0-9_]*\.?[0-9_]*(e[+-]?[0-9]+)?)$", re.IGNORECASE)
+
+
+def _protect_negative_numbers(argv: Sequence[str]) -> list[str]:
+    """argparse takes ``-inf`` or ``-0x10`` for options; a leading space
+    makes them plain arguments (stripped again when they are read)."""
+    return [" " + a if len(a) > 1 and _NEGATIVE_NUMBER.match(a) else a for a in argv]
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """The parsed command line; raises CliError on bad usage. Options and
+    arguments may come in any order (``run F.wasm --invoke f 1 2``)."""
+    argv = list(argv)
+    parsers = _command_parsers()
+    if not argv or argv[0] not in parsers:
+        # help, or a usage error naming the commands
+        build_parser().parse_args(argv[:1])
+    return parsers[argv[0]].parse_intermixed_args(_protect_negative_numbers(argv[1:]))
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run the command line; returns the exit code."""
     try:
-        return args.fn(args)
+        args = parse_args(sys.argv[1:] if argv is None else argv)
+        import engine
+
+        try:
+            return args.fn(args)
+        except engine.UsageError as e:
+            raise CliError(str(e)) from None
+        except engine.WasmError as e:
+            raise CliError(f"internal engine error: {e}", EXIT_INTERNAL) from None
     except CliError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":
