@@ -23,6 +23,10 @@ Why this feature list, measured over the whole suite:
   ``else``, an explicit 64 KiB page size). One known wabt quirk remains: an
   alignment exponent too large for 32 bits is truncated (``align.wast``),
   which changes the *reason* a module is invalid, not the outcome.
+* wabt leaves out the data count section of a module without data segments
+  whose code uses ``memory.init`` or ``data.drop``, which makes a module the
+  script means as invalid malformed as encoded (``memory_init.wast``,
+  ``memory_init64.wast``); such scripts are converted by wasm-tools.
 
 The result is cached under a key made of the script's content hash and both
 tools' versions, in a directory published by one atomic rename, so parallel
@@ -52,7 +56,7 @@ __all__ = ["Converted", "Converter", "Tool", "WABT_FEATURES", "default_cache_dir
            "FORMAT_VERSION"]
 
 #: Bumped whenever the layout or the attempt order changes (invalidates caches).
-FORMAT_VERSION = "spectest-convert-3"
+FORMAT_VERSION = "spectest-convert-4"
 
 #: wast2json flags: every feature the suite's proposals need that wabt does
 #: not enable by default (not compact imports; see the module docstring).
@@ -113,6 +117,66 @@ class Tool:
         proc = subprocess.run([self.path, "--version"], capture_output=True, text=True,
                               timeout=60)
         return (proc.stdout or proc.stderr).strip().splitlines()[0] if (proc.stdout or proc.stderr) else "unknown"
+
+
+def _sections(data: bytes) -> Optional[dict[int, tuple[int, int]]]:
+    """Section id -> (payload offset, size) of a binary module, or None if it
+    does not even split into sections (then it is left to the engine)."""
+    if data[:4] != b"\0asm":
+        return None
+    out: dict[int, tuple[int, int]] = {}
+    pos = 8
+    while pos < len(data):
+        sid = data[pos]
+        pos += 1
+        size = shift = 0
+        while True:
+            if pos >= len(data) or shift > 35:
+                return None
+            b = data[pos]
+            pos += 1
+            size |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        out.setdefault(sid, (pos, size))
+        pos += size
+    return out
+
+
+def _wabt_drops_data_count(json_path: Path) -> Optional[str]:
+    """wast2json leaves out the data count section of a module that has no
+    data segments even when its code uses ``memory.init`` / ``data.drop``:
+    a malformed encoding of a text module the script means as merely invalid
+    (``memory_init.wast``). Such a script is converted by wasm-tools instead.
+    The check looks for the two opcodes' bytes in the code section; a false
+    positive only means the other (equally faithful) converter is used."""
+    try:
+        commands = json.loads(json_path.read_text())["commands"]
+    except (OSError, ValueError, KeyError):
+        return None
+    for cmd in commands:
+        filename = cmd.get("filename", "")
+        if cmd.get("type") == "assert_malformed" or not filename.endswith(".wasm"):
+            continue
+        try:
+            data = (json_path.parent / filename).read_bytes()
+        except OSError:
+            continue
+        sections = _sections(data)
+        if not sections or 12 in sections or 10 not in sections:
+            continue
+        start, size = sections[10]
+        code = data[start:start + size]
+        if b"\xfc\x08" in code or b"\xfc\x09" in code:
+            return (f"encodes line {cmd.get('line')} without the data count section its "
+                    "memory.init/data.drop needs")
+    return None
+
+
+#: converter -> check that its output is a faithful encoding of the script
+#: (returns why not, or None)
+_UNFAITHFUL = {"wast2json": _wabt_drops_data_count}
 
 
 def _first_error_line(text: str) -> str:
@@ -251,8 +315,11 @@ class Converter:
                 out.mkdir()
                 ok, message = self._run(argv)
                 if ok and (out / "script.json").exists():
-                    converter = tool_name
-                    break
+                    unfaithful = _UNFAITHFUL.get(tool_name, lambda _: None)(out / "script.json")
+                    if unfaithful is None:
+                        converter = tool_name
+                        break
+                    message = unfaithful
                 errors[tool_name] = _first_error_line(message).replace(str(src), name)
             if converter is None:
                 error = "; ".join(f"{k}: {v}" for k, v in errors.items()) or "no converter available"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from spectest.convert import Converter, Tool, WABT_FEATURES
+from spectest.convert import WABT_FEATURES, Converter, Tool, _sections
 from spectest.results import FAILED
 from spectest.runner import run_file
 from spectest.script import read_script
@@ -138,3 +138,15 @@ def test_feature_flags_never_include_compact_imports():
     # --enable-all would re-encode every import section in the compact form
     assert "--enable-all" not in WABT_FEATURES
     assert not any("compact" in flag for flag in WABT_FEATURES)
+
+
+@needs_wabt
+@needs_wasm_tools
+def test_a_data_count_section_wabt_leaves_out_sends_the_script_to_wasm_tools(tmp_path):
+    script = tmp_path / "dc.wast"
+    script.write_text('(assert_invalid (module (func (data.drop 0))) "unknown data segment")\n')
+    result = Converter(tmp_path / "cache").convert(script)
+    assert result.converter == "wasm-tools", result.error
+    [cmd] = read_script(result.json_path).commands
+    sections = _sections(cmd.module.binary())
+    assert 12 in sections and sections[12][0] < sections[10][0]  # data count before code
