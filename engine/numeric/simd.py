@@ -15,9 +15,11 @@ representation of :mod:`engine.numeric` (i32 may be a bool).
 Why an int
 ~~~~~~~~~~
 
-Chosen by measurement (``timeit``, CPython 3.11, this project's 2-core
-build machine, minimum of 5 runs; nanoseconds per operation, each written
-as the translator would emit it, helpers as globals):
+Chosen by measurement against 16-byte ``bytes`` (``timeit``, CPython 3.11,
+the project's 2-core build machine, shared with other jobs: minimum of
+5-9 runs; each operation written as the translator emits it, helpers as
+globals; tuples of lanes were ruled out first, since every shape change
+would rebuild them). Nanoseconds per operation:
 
 ======================================  =======  =========
 operation                                int      16 bytes
@@ -34,18 +36,28 @@ i32x4.replace_lane                         71     210
 i32x4.splat                                24      60
 ======================================  =======  =========
 
-and on whole loops of the same operations (ns per iteration, int / bytes):
-f32 saxpy 1004 / 616, f32 dot 940 / 551, i32 sum 227 / 329, memchr-style
-i8x16.eq + any_true 267 / 340, u8 blend (avgr) 407 / 429, xor cipher
-211 / 243, 32-bit interleave shuffles 896 / 902, lane extraction 449 / 541:
-a geometric mean of 1.00. Bytes are faster only where the vector is split
-into float lanes (``struct`` reads them straight from bytes); the int wins
-every integer, bitwise and lane operation, and most of the instruction set
-is integer. The int also makes every integer operation a single inline
-expression without calls (which the translator can fold into larger
-expressions), makes constants and the host boundary free, and gives
-``==`` for free. So: an int, and f32x4/f64x2 arithmetic pays about 170 ns
-per operation for the conversion to bytes and back.
+and on whole loops of the same operations (ns per iteration, int / bytes;
+two runs agreed within 5%): f32 saxpy 1005 / 627, f32 dot 890 / 559, i32
+sum 220 / 324, memchr-style i8x16.eq + any_true 259 / 335, u8 blend (avgr)
+394 / 419, xor cipher 208 / 240, 32-bit interleave shuffles 864 / 874, lane
+extraction 434 / 533: a geometric mean of 0.98. Bytes win only where the
+vector is split into float lanes (``struct`` reads them straight from
+bytes); the int wins every integer, bitwise and lane operation, and most of
+the instruction set is integer. The int also makes those operations single
+inline expressions without calls (which the translator may fold into larger
+expressions), makes constants and the host boundary free, and gives ``==``
+for free. So: an int; f32x4/f64x2 arithmetic pays about 170 ns per
+operation for the trip through bytes.
+
+The final templates, same method (ns per operation): load 83, store 69,
+and/xor 14, bitselect 45, any_true 4, i8x16.add 93, i32x4.add 92,
+i32x4.sub 115, i32x4.mul 649, i8x16.eq 124, i8x16.lt_u 253, i8x16.min_u
+251, i8x16.bitmask 154, all_true 65, i32x4.shl 45, i32x4.shr_s 126,
+f32x4.add 340, f32x4.mul 344, f32x4.div 360, f32x4.min 328, f32x4.lt 300,
+f32x4.abs 14, f64x2.add 274, i8x16.shuffle (8 runs, translate) 238,
+swizzle 163, i32x4.extract_lane 30, f32x4.extract_lane 135,
+i32x4.replace_lane 47, f32x4.replace_lane 116, i32x4.splat 17,
+f32x4.splat 86, load32_splat 41, load32_lane 107, store32_lane 69.
 
 How the operations work
 ~~~~~~~~~~~~~~~~~~~~~~~
@@ -96,7 +108,13 @@ names each of its operands at least once (a shuffle that ignores an operand
 names it in a branch the compiler folds away). :data:`SIMD_MEMORY` holds the
 memory instructions' templates (see :mod:`engine.numeric.simd_memory`;
 :data:`SIMD_STORES` lists those that are statements). :data:`SIMD_HELPERS`
-maps every name the templates use; all start with ``v``.
+maps every name the templates use (all start with ``v``, none is a scalar
+helper's name); the namespace of generated code needs it next to the scalar
+:data:`engine.numeric.HELPERS`.
+
+Memory templates raise ``struct.error`` or ``IndexError`` out of bounds,
+and ``OverflowError`` for an address of 2**63 or more (``unpack_from``
+cannot take it); nothing is written by a store that fails.
 """
 
 from __future__ import annotations
