@@ -40,9 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=".wast files or folders (default: the whole testsuite)")
     p.add_argument("--engine", default="engine", choices=sorted(ADAPTERS),
                    help="engine adapter (default: engine)")
-    p.add_argument("--proposal", action="append", default=[], metavar="NAME",
+    p.add_argument("--proposal", action="extend", nargs="+", default=[], metavar="NAME",
                    choices=[*PROPOSALS, OTHER],
-                   help="only scripts of this proposal (repeatable)")
+                   help="only scripts of these proposals (one or more names; repeatable)")
     p.add_argument("-n", dest="workers", default=None, metavar="N|auto",
                    help="parallel workers (pytest-xdist)")
     p.add_argument("--json", metavar="FILE", help="write the JSON report")
