@@ -3,7 +3,7 @@ NaN classes, v128 lanes of every shape, references and ``either``."""
 
 import pytest
 
-from spectest.values import (NULL, EitherPat, Foreign, NanPat, Num, NumPat, Ref, RefKind, RefPat,
+from spectest.values import (NULL, EitherPat, Foreign, NanPat, Num, NumPat, Ref, RefKind,
                              ValueFormatError, Vec, VecPat, match_results, parse_pattern,
                              parse_value, vec_from_lanes)
 
