@@ -1,0 +1,46 @@
+"""WASI preview 1 (``wasi_snapshot_preview1``) for the engine.
+
+Run a command module in one call::
+
+    from engine.wasi import run_command
+    code = run_command("prog.wasm", ["prog", "arg"], env={"K": "V"},
+                       dirs=[("/host/data", "/data")])
+
+or wire it by hand::
+
+    import io, engine
+    from engine.wasi import WasiConfig, WasiContext, define_wasi, run_start
+
+    out = io.BytesIO()
+    config = WasiConfig(argv=["prog"], stdout=out).preopen_dir("data", "/data")
+    eng = engine.Engine(); store = engine.Store(eng); linker = engine.Linker(eng)
+    with WasiContext(config) as ctx:
+        define_wasi(linker, ctx)
+        instance = linker.instantiate(store, engine.Module(eng, wasm))
+        ctx.bind(instance, store)
+        code = run_start(store, instance)
+
+Every function of the witx is provided. Paths never leave the preopened
+directories (see :mod:`engine.wasi.sandbox`: escapes fail with
+``Errno.NOTCAPABLE``). ``proc_exit`` raises :class:`ProcExit`, which the
+engine wraps in a ``Trap`` whose ``__cause__`` it is; :func:`run_start` and
+:func:`run_command` turn it back into the exit status
+(:func:`exit_code_of` does it for other callers). Host functions access the
+guest memory through ``Memory.data`` (the memory's bytearray) with their own
+bounds checks. Sockets are not provided (``sock_*`` answer ``NOTSOCK``), nor
+are signals (``proc_raise`` answers ``NOTSUP``). POSIX hosts only: the
+sandbox is built on the ``*at`` system calls.
+"""
+
+from .abi import MODULE, Errno, FileType, Rights
+from .cli import add_arguments, parse_dir, parse_env, run_cli
+from .config import WasiConfig
+from .context import WasiContext, define_wasi
+from .errors import ProcExit, WasiError, exit_code_of
+from .run import imports_wasi, load_module, run_command, run_start
+
+__all__ = [
+    "MODULE", "Errno", "FileType", "ProcExit", "Rights", "WasiConfig", "WasiContext",
+    "WasiError", "add_arguments", "define_wasi", "exit_code_of", "imports_wasi", "load_module",
+    "parse_dir", "parse_env", "run_cli", "run_command", "run_start",
+]

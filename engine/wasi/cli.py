@@ -1,0 +1,87 @@
+"""Command-line helpers: ``--dir HOST[::GUEST]``, ``--env KEY[=VALUE]``.
+
+A command line wires WASI in three steps::
+
+    add_arguments(run_parser)              # --dir and --env
+    ...
+    code = run_cli(path, program_args, options.dir, options.env)
+    sys.exit(code)
+
+``run_cli`` runs with the host's stdin, stdout and stderr, the file name as
+``argv[0]`` and only the environment variables given with ``--env``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any, Iterable, Optional, Sequence
+
+from ..errors import UsageError
+
+
+def parse_dir(spec: str) -> tuple[str, str]:
+    """``"HOST::GUEST"`` as ``(host, guest)``; ``"HOST"`` alone is
+    preopened under its own name."""
+    host, sep, guest = spec.partition("::")
+    if not host or (sep and not guest):
+        raise UsageError(f"bad --dir {spec!r}: expected HOST or HOST::GUEST")
+    return host, guest if sep else host
+
+
+def parse_env(spec: str) -> tuple[str, str]:
+    """``"KEY=VALUE"`` as ``(key, value)``; ``"KEY"`` alone passes the host's
+    value of KEY on (an error if the host has none)."""
+    key, sep, value = spec.partition("=")
+    if not key:
+        raise UsageError(f"bad --env {spec!r}: expected KEY=VALUE")
+    if not sep:
+        if key not in os.environ:
+            raise UsageError(f"--env {key}: not set in this environment")
+        value = os.environ[key]
+    return key, value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--dir`` and ``--env`` (both repeatable) to a ``run`` parser."""
+    parser.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST]",
+                        help="preopen the host directory HOST for a WASI program, under the "
+                             "name GUEST (default: HOST)")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY[=VALUE]",
+                        help="set an environment variable of a WASI program (KEY alone: "
+                             "pass the host's value)")
+
+
+def run_cli(path: str, args: Sequence[str] = (), dirs: Iterable[str] = (),
+            envs: Iterable[str] = (), *, module: Any = None, engine: Any = None,
+            argv0: Optional[str] = None) -> int:
+    """Run the WASI command in ``path`` as a command line asks: ``args``
+    after ``argv[0]`` (the path as given, or ``argv0``), ``dirs`` and
+    ``envs`` as their option strings, the host's stdio. The exit status:
+    the program's, or 0. ``module`` may give the already compiled Module."""
+    dir_pairs = [parse_dir(d) for d in dirs]
+    env_pairs = [parse_env(e) for e in envs]
+    from .run import run_command
+
+    return run_command(module if module is not None else path,
+                       [argv0 if argv0 is not None else path, *args],
+                       env=env_pairs, dirs=dir_pairs, engine=engine)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python -m engine.wasi FILE [--dir ...] [--env ...] [-- ARGS...]``."""
+    import sys
+
+    from ..errors import WasmError
+
+    parser = argparse.ArgumentParser(prog="python -m engine.wasi",
+                                     description="Run a WASI command module.")
+    parser.add_argument("file")
+    add_arguments(parser)
+    parser.add_argument("args", nargs="*", help="arguments of the program (after --)")
+    options = parser.parse_args(argv)
+    try:
+        return run_cli(options.file, options.args, options.dir, options.env)
+    except WasmError as e:
+        print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1 if isinstance(e, UsageError) else 2
