@@ -21,8 +21,9 @@ Most operations are SWAR (SIMD within a register) expressions on the whole
   products never collide.
 
 The rest (multiplications by lane, narrowing, widening, dot products) splits
-the vector into lanes with ``struct`` in a helper. Templates follow the
-scalar rules: operands are atoms, the template is parenthesised or a call.
+the vector into lanes with ``struct``, in a generated helper or in an inline
+chain of C calls. Templates follow the scalar rules: operands are atoms, the
+template is parenthesised or a call.
 """
 
 from __future__ import annotations
@@ -316,9 +317,11 @@ def _extend(src_width: int, high: bool, signed: bool) -> str:
         for j in range(n):
             at = base + src_width * j
             shift = dst * j  # the field below is already at bit 0
-            field = f"(({{0}} >> {at}) & {hex((1 << src_width) - 1)})" if at else f"({{0}} & {hex((1 << src_width) - 1)})"
+            mask = hex((1 << src_width) - 1)
             if at + src_width == 128:
                 field = f"({{0}} >> {at})"
+            else:
+                field = f"(({{0}} >> {at}) & {mask})" if at else f"({{0}} & {mask})"
             parts.append(f"({field} << {shift})" if shift > 0 else field)
             if signed:
                 fill = ((1 << src_width) - 1) << (dst * j + src_width)
@@ -455,8 +458,7 @@ def _build() -> None:
     OPS[Op.I32X4_MUL] = _mul32()
     OPS[Op.I64X2_MUL] = _MUL64
 
-    _NS["_table_popcnt"] = bytes(bin(b).count("1") for b in range(256))
-    HELPERS["v_popcnt8"] = _NS["_table_popcnt"]
+    HELPERS["v_popcnt8"] = bytes(bin(b).count("1") for b in range(256))
     HELPERS["v_from_bytes"] = from_bytes
     HELPERS["v_to_bytes"] = to_bytes
     HELPERS["v_le"] = LE
