@@ -144,6 +144,9 @@ def _make_globals() -> dict:
 
     g: dict = {"__builtins__": {"len": len, "int": int}}
     g.update(numeric.HELPERS)
+    from ..numeric import simd
+
+    g.update(simd.SIMD_HELPERS)
     g.update(
         Trap=Trap,
         LD_U16=_U16.unpack_from, LD_S16=_S16.unpack_from,

@@ -23,7 +23,8 @@ from __future__ import annotations
 from typing import Optional
 
 from ..syntax.opcodes import Op
-from .translator import Translator, Unsupported, _Entry, _Frame, _OPENERS, _STRUCTURE
+from ..syntax.opcodes import CatchKind
+from .translator import Translator, _Entry, _Frame, _OPENERS, _STRUCTURE
 
 
 class FlatTranslator(Translator):
@@ -37,6 +38,9 @@ class FlatTranslator(Translator):
         self.block_lines: list[str] = []
         self.ind = 0
         self.nblocks = 0
+        # exception handling: handler id -> its description; block -> handler
+        self.eh: dict[int, dict] = {}
+        self.block_ctx: dict[int, int] = {}
 
     # -- emission -----------------------------------------------------------
 
@@ -54,9 +58,17 @@ class FlatTranslator(Translator):
         self.nblocks += 1
         return n
 
+    def current_handler(self) -> int:
+        """The handler id protecting code at this point (0: none)."""
+        for f in reversed(self.frames):
+            if f.kind == "try_table" or (f.kind == "try" and not f.in_handler):
+                return f.exc_var
+        return 0
+
     def start_block(self, label: int, height: int) -> None:
         self.block_lines = []
         self.blocks[label] = self.block_lines
+        self.block_ctx[label] = self.current_handler()
         self.ind = 0
         self.stack = [_Entry(f"S{h}", 0, True) for h in range(height)]
 
@@ -122,6 +134,9 @@ class FlatTranslator(Translator):
                     continue
             if self.fuel_starts is not None:
                 self.fuel_hook(pc, op)
+            if op in _BRANCHES:
+                # every value must sit in its slot on both sides of a jump
+                self.spill()
             h = handlers.get(op)
             if h is None:
                 h = self.numeric_handler(op)
@@ -141,8 +156,35 @@ class FlatTranslator(Translator):
         out.append(f"    PC = {entry}")
         out.append("    while True:")
         labels = sorted(self.blocks)
-        self._dispatch(out, labels, 2)
+        if not self.eh:
+            self._dispatch(out, labels, 2)
+            return "\n".join(out) + "\n"
+        # exceptions: the dispatch runs inside a try; a handler picks the
+        # catch clause from the block that was running (PC) and re-enters
+        out.append("        try:")
+        out.append("            while True:")
+        self._dispatch(out, labels, 4)
+        out.append("        except WasmException as XE:")
+        hmap = tuple(self.block_ctx.get(label, 0) for label in range(self.nblocks))
+        k = self.ctx.constant(hmap)
+        out.append(f"            H = {k}[PC]")
+        out.append("            while True:")
+        out.append("                if H == 0: raise XE")
+        self._handler_dispatch(out, sorted(self.eh), 4)
         return "\n".join(out) + "\n"
+
+    def _handler_dispatch(self, out: list[str], ids: list[int], indent: int) -> None:
+        pad = "    " * indent
+        if len(ids) <= 3:
+            for k, h in enumerate(ids):
+                out.append(f"{pad}{'if' if k == 0 else 'elif'} H == {h}:")
+                out.extend("    " * (indent + 1) + line for line in self.eh[h]["code"])
+            return
+        mid = len(ids) // 2
+        out.append(f"{pad}if H < {ids[mid]}:")
+        self._handler_dispatch(out, ids[:mid], indent + 1)
+        out.append(f"{pad}else:")
+        self._handler_dispatch(out, ids[mid:], indent + 1)
 
     def _dispatch(self, out: list[str], labels: list[int], indent: int) -> None:
         pad = "    " * indent
@@ -174,6 +216,8 @@ class FlatTranslator(Translator):
 
 
 _FLAT: dict = {}
+_BRANCHES = frozenset({Op.BR, Op.BR_IF, Op.BR_TABLE, Op.BR_ON_NULL, Op.BR_ON_NON_NULL,
+                       Op.BR_ON_CAST, Op.BR_ON_CAST_FAIL})
 
 
 def _h(*ops):
@@ -246,8 +290,9 @@ def _end(self: FlatTranslator, ins, pc):
             del self.stack[f.height:]
             self.cur().unreachable = True
         return
-    if f.kind not in ("block", "if"):
-        raise Unsupported("exception handling is not supported by the general lowering yet")
+    if f.kind in ("try_table", "try"):
+        _end_try(self, f)
+        return
     reachable = not f.unreachable
     if reachable:
         self.spill()
@@ -325,3 +370,172 @@ def _flat_dispatch(self: FlatTranslator, sel: str, labels: list[int], lo: int, h
     self.ind += 1
     _flat_dispatch(self, sel, labels, mid, hi)
     self.ind -= 1
+
+
+
+# -- exception handling ----------------------------------------------------------------
+
+
+def _new_handler(self: FlatTranslator, f: _Frame, kind: str) -> int:
+    """Give the try frame ``f`` (just pushed) its handler id."""
+    assert self.frames[-1] is f
+    self.frames.pop()
+    parent = self.current_handler()
+    self.frames.append(f)
+    h = len(self.eh) + 1
+    self.eh[h] = {"kind": kind, "parent": parent, "code": []}
+    f.exc_var = h
+    return h
+
+
+def _slot_copy(target_height: int, values: list[str]) -> str:
+    if not values:
+        return ""
+    slots = [f"S{target_height + i}" for i in range(len(values))]
+    return f"{', '.join(slots)} = {', '.join(values)}"
+
+
+def _handler_jump(self: FlatTranslator, code: list[str], target: _Frame, values: list[str]) -> None:
+    """Handler lines that deliver ``values`` to label ``target``."""
+    if target.kind == "func":
+        if not values:
+            code.append("    return")
+        elif len(values) == 1:
+            code.append(f"    return {values[0]}")
+        else:
+            code.append(f"    return ({', '.join(values)})")
+        return
+    copy = _slot_copy(target.height, values)
+    if copy:
+        code.append("    " + copy)
+    code.append(f"    PC = {target.ident}")
+    code.append("    break")
+
+
+def _payload_values(self: FlatTranslator, tagidx: int) -> list[str]:
+    n = len(self.ctx.m.tag_type(tagidx).params)
+    return [f"XE.raw[{i}]" for i in range(n)]
+
+
+@_h(Op.TRY_TABLE)
+def _try_table(self: FlatTranslator, ins, pc):
+    self.spill()
+    f = _push_frame(self, "try_table", pc, ins[1])
+    f.then_reachable = False  # whether any path reaches the end
+    h = _new_handler(self, f, "try_table")
+    code = self.eh[h]["code"]
+    for kind, tagidx, label in ins[2]:
+        target = self.frames[-1 - (label + 1)]
+        if kind in (CatchKind.CATCH, CatchKind.CATCH_REF):
+            tg = self.ctx.use(f"TG{tagidx}")
+            values = _payload_values(self, tagidx)
+            if kind == CatchKind.CATCH_REF:
+                values.append("XE")
+            code.append(f"if XE.tag is {tg}:")
+            _handler_jump(self, code, target, values)
+        else:
+            values = ["XE"] if kind == CatchKind.CATCH_ALL_REF else []
+            code.append("if True:")
+            _handler_jump(self, code, target, values)
+    code.append(f"H = {self.eh[h]['parent']}")
+    code.append("continue")
+    body = self.new_label()
+    self.jump(body)
+    self.start_block(body, len(self.stack))
+
+
+@_h(Op.TRY)
+def _try(self: FlatTranslator, ins, pc):
+    self.spill()
+    f = _push_frame(self, "try", pc, ins[1])
+    f.then_reachable = False  # whether any path reaches the end
+    _new_handler(self, f, "try")
+    f.clauses = 0
+    body = self.new_label()
+    self.jump(body)
+    self.start_block(body, len(self.stack))
+
+
+def _legacy_clause(self: FlatTranslator, f: _Frame, tagidx) -> None:
+    """End the do-section or previous clause of a legacy try; start a clause."""
+    if not f.unreachable:
+        self.spill()
+        self.jump(f.ident)
+        f.then_reachable = True
+    f.in_handler = True
+    f.unreachable = False
+    label = self.new_label()
+    h = f.exc_var
+    code = self.eh[h]["code"]
+    x = f"XV{h}"
+    if tagidx is None:
+        code.append("if True:")
+        values = []
+    else:
+        tg = self.ctx.use(f"TG{tagidx}")
+        code.append(f"if XE.tag is {tg}:")
+        values = _payload_values(self, tagidx)
+    code.append(f"    {x} = XE")
+    copy = _slot_copy(f.height, values)
+    if copy:
+        code.append("    " + copy)
+    code.append(f"    PC = {label}")
+    code.append("    break")
+    self.start_block(label, f.height + len(values))
+
+
+@_h(Op.CATCH)
+def _catch(self: FlatTranslator, ins, pc):
+    _legacy_clause(self, self.cur(), ins[1])
+
+
+@_h(Op.CATCH_ALL)
+def _catch_all(self: FlatTranslator, ins, pc):
+    f = self.cur()
+    f.else_seen = True
+    _legacy_clause(self, f, None)
+
+
+@_h(Op.DELEGATE)
+def _delegate(self: FlatTranslator, ins, pc):
+    f = self.frames.pop()
+    if not f.unreachable:
+        self.spill()
+        self.jump(f.ident)
+        f.then_reachable = True
+    # the exception continues at the handler of the first try at or outside
+    # the label (the function's caller when there is none)
+    target = 0
+    for g in reversed(self.frames[: len(self.frames) - ins[1]]):
+        if g.kind == "try_table" or (g.kind == "try" and not g.in_handler):
+            target = g.exc_var
+            break
+    code = self.eh[f.exc_var]["code"]
+    code.append(f"H = {target}")
+    code.append("continue")
+    _after_try(self, f)
+
+
+def _end_try(self: FlatTranslator, f: _Frame) -> None:
+    if not f.unreachable:
+        self.spill()
+        self.jump(f.ident)
+        f.then_reachable = True
+    h = f.exc_var
+    if f.kind == "try":
+        self.eh[h]["code"].append(f"H = {self.eh[h]['parent']}")
+        self.eh[h]["code"].append("continue")
+    _after_try(self, f)
+
+
+def _after_try(self: FlatTranslator, f: _Frame) -> None:
+    self.start_block(f.ident, f.height + f.nresults)
+    if not (f.then_reachable or f.construct.targeted):
+        self.cur().unreachable = True
+
+
+@_h(Op.RETHROW)
+def _rethrow(self: FlatTranslator, ins, pc):
+    f = self.frames[-1 - ins[1]]
+    self.emit(f"raise XV{f.exc_var}")
+    self.cur().unreachable = True
