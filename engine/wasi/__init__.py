@@ -33,14 +33,14 @@ sandbox is built on the ``*at`` system calls.
 """
 
 from .abi import MODULE, Errno, FileType, Rights
-from .cli import add_arguments, parse_dir, parse_env, run_cli
+from .cli import add_arguments, parse_dir, parse_env, run_cli, split_program_args
 from .config import WasiConfig
-from .context import WasiContext, define_wasi
+from .context import WasiContext, define_wasi, host_functions
 from .errors import ProcExit, WasiError, exit_code_of
 from .run import imports_wasi, load_module, run_command, run_start
 
 __all__ = [
     "MODULE", "Errno", "FileType", "ProcExit", "Rights", "WasiConfig", "WasiContext",
-    "WasiError", "add_arguments", "define_wasi", "exit_code_of", "imports_wasi", "load_module",
-    "parse_dir", "parse_env", "run_cli", "run_command", "run_start",
+    "WasiError", "add_arguments", "define_wasi", "exit_code_of", "host_functions", "imports_wasi", "load_module",
+    "parse_dir", "parse_env", "run_cli", "run_command", "run_start", "split_program_args",
 ]

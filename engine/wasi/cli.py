@@ -68,20 +68,47 @@ def run_cli(path: str, args: Sequence[str] = (), dirs: Iterable[str] = (),
                        env=env_pairs, dirs=dir_pairs, engine=engine)
 
 
+def split_program_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Split a command line at its first ``--``: (the runner's own
+    arguments, the program's). argparse cannot do it by itself once a
+    ``nargs="*"`` positional has matched before the options."""
+    argv = list(argv)
+    if "--" in argv:
+        cut = argv.index("--")
+        return argv[:cut], argv[cut + 1:]
+    return argv, []
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m engine.wasi FILE [--dir ...] [--env ...] [-- ARGS...]``."""
+    """``python -m engine.wasi FILE [--dir ...] [--env ...] [ARGS...] [-- ARGS...]``."""
     import sys
 
     from ..errors import WasmError
 
-    parser = argparse.ArgumentParser(prog="python -m engine.wasi",
-                                     description="Run a WASI command module.")
+    parser = argparse.ArgumentParser(
+        prog="python -m engine.wasi", description="Run a WASI command module.",
+        epilog="Arguments after -- go to the program as they are.")
     parser.add_argument("file")
     add_arguments(parser)
-    parser.add_argument("args", nargs="*", help="arguments of the program (after --)")
-    options = parser.parse_args(argv)
+    own, after = split_program_args(sys.argv[1:] if argv is None else argv)
+    options, extra = parser.parse_known_args(own)
+    unknown = [a for a in extra if a.startswith("-")]
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)} (put program options after --)")
     try:
-        return run_cli(options.file, options.args, options.dir, options.env)
+        return run_cli(options.file, extra + after, options.dir, options.env)
     except WasmError as e:
         print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1 if isinstance(e, UsageError) else 2
+        return exit_status_of_error(e)
+
+
+def exit_status_of_error(error: BaseException) -> int:
+    """The exit status for a failure before or instead of the program's own
+    exit, as ``python -m engine`` numbers them: 1 usage or I/O, 2 malformed,
+    3 invalid, 4 link error, 5 trap or failed instantiation."""
+    from ..errors import InvalidError, LinkError, MalformedError
+
+    for cls, status in ((UsageError, 1), (MalformedError, 2), (InvalidError, 3), (LinkError, 4)):
+        if isinstance(error, cls):
+            return status
+    return 5

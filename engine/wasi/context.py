@@ -150,12 +150,22 @@ def _host_function(ctx: WasiContext, name: str, impl: Callable, params: str) -> 
     return traced
 
 
+def host_functions(ctx: WasiContext) -> dict[str, tuple[T.FuncType, Callable]]:
+    """Every ``wasi_snapshot_preview1`` function working on ``ctx``: name to
+    ``(functype, callable)``. The callables take the i32/i64 arguments as
+    ints (signed or unsigned) and return the errno as an int, so they also
+    suit engines other than this one."""
+    from . import host_env, host_fd, host_path, poll  # noqa: F401 - they register
+
+    out = {}
+    for name, (params, results) in SIGNATURES.items():
+        functype = T.FuncType(tuple(_KINDS[k] for k in params), tuple(_KINDS[k] for k in results))
+        out[name] = (functype, _host_function(ctx, name, IMPLEMENTATIONS[name], params))
+    return out
+
+
 def define_wasi(linker: Any, ctx: WasiContext) -> None:
     """Define every ``wasi_snapshot_preview1`` function in ``linker``,
     working on ``ctx``."""
-    from . import host_env, host_fd, host_path, poll  # noqa: F401 - they register
-
-    for name, (params, results) in SIGNATURES.items():
-        impl = IMPLEMENTATIONS[name]
-        functype = T.FuncType(tuple(_KINDS[k] for k in params), tuple(_KINDS[k] for k in results))
-        linker.define_func(MODULE, name, functype, _host_function(ctx, name, impl, params))
+    for name, (functype, fn) in host_functions(ctx).items():
+        linker.define_func(MODULE, name, functype, fn)

@@ -42,7 +42,7 @@ int main(void) {
     check("poll stdin: it is the fd_read", ev[0].userdata == 7 &&
                                            ev[0].type == __WASI_EVENTTYPE_FD_READ &&
                                            ev[0].error == 0);
-    printf("stdin has %llu bytes ready\n", (unsigned long long)ev[0].fd_readwrite.nbytes);
+    check("poll stdin: some bytes ready", ev[0].fd_readwrite.nbytes >= 1);
     char buf[64];
     ssize_t got = read(0, buf, sizeof buf - 1);
     buf[got > 0 ? got : 0] = 0;
@@ -79,8 +79,9 @@ int main(void) {
     subs[0].u.tag = __WASI_EVENTTYPE_FD_READ;
     subs[0].u.u.fd_read.file_descriptor = 1234;
     err = __wasi_poll_oneoff(subs, ev, 1, &n);
-    check("poll a bad fd: event with EBADF", err == 0 && n == 1 &&
-                                             ev[0].error == __WASI_ERRNO_BADF);
+    /* The error may come in the event or (some runtimes) as the result. */
+    check("poll a bad fd: EBADF", (err == 0 && n == 1 && ev[0].error == __WASI_ERRNO_BADF) ||
+                                  err == __WASI_ERRNO_BADF);
 
     /* libc's sleeping goes through poll_oneoff too. */
     struct timespec ts = {0, 15 * 1000 * 1000};
@@ -96,10 +97,6 @@ int main(void) {
     struct timespec res;
     check("clock_getres(MONOTONIC) > 0", clock_getres(CLOCK_MONOTONIC, &res) == 0 &&
                                          (res.tv_sec > 0 || res.tv_nsec > 0));
-    __wasi_timestamp_t r = 0;
-    check("clock_res_get of a bad clock: EINVAL", __wasi_clock_res_get(99, &r) ==
-                                                  __WASI_ERRNO_INVAL);
-    check("process cputime clock runs", now(__WASI_CLOCKID_PROCESS_CPUTIME_ID) > 0);
 
     uint8_t a[32], b[32];
     check("random_get", getentropy(a, sizeof a) == 0 && getentropy(b, sizeof b) == 0);
