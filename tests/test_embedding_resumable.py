@@ -70,6 +70,7 @@ class Env:
         self.eng = engine.Engine(config)
         self.store = engine.Store(self.eng)
         self.suspend = suspend
+        self.on_read = None
         self.reads: list[int] = []
         linker = engine.Linker(self.eng)
         linker.define_func("host", "read", FuncType([I32], [I32]), self.read)
@@ -80,6 +81,8 @@ class Env:
 
     def read(self, x):
         self.reads.append(x)
+        if self.on_read is not None:
+            self.on_read(x)
         if self.suspend:
             raise Suspend("read", x)
         return x * 100
@@ -262,3 +265,15 @@ def test_fuel_is_spent_across_a_suspension():
     with pytest.raises(engine.Trap) as e:
         env.ex["deep"].call_resumable(env.store, 1)
     assert e.value.code is TrapCode.OUT_OF_FUEL
+
+
+def test_closing_a_call_while_it_runs_ends_it_at_its_next_suspension():
+    env = Env()
+    call = env.ex["twice"].call_resumable(env.store, 1)
+    # the second read closes the call (as another thread could) before
+    # suspending: the call unwinds instead of suspending
+    env.on_read = lambda x: call.close()
+    with pytest.raises(engine.UsageError, match="closed before it finished"):
+        call.resume(env.store, 1)
+    assert not call.suspended
+    assert env.ex["steps"].value(env.store) == 2

@@ -72,7 +72,7 @@ class _Session:
     ``state`` so that resume, close and a suspension never race.
     """
 
-    __slots__ = ("store", "fn", "args", "functype", "state", "cancelled", "mutex",
+    __slots__ = ("store", "fn", "args", "functype", "state", "cancelled", "unwound", "mutex",
                  "to_worker", "to_caller", "reply", "result", "error",
                  "host_error", "host_results")
 
@@ -83,6 +83,7 @@ class _Session:
         self.functype = functype
         self.state = _RUNNING
         self.cancelled = False
+        self.unwound = False  # ended by cancel(), with neither result nor error
         self.mutex = threading.Lock()
         self.to_worker = threading.Lock()
         self.to_worker.acquire()
@@ -104,7 +105,7 @@ class _Session:
         try:
             self.result = invoke(self.store, self.fn, self.args)
         except _Cancelled:
-            pass
+            self.unwound = True
         except BaseException as e:  # noqa: BLE001 - handed to the caller as is
             self.error = e
         finally:
@@ -259,7 +260,9 @@ class ResumableCall:
     def __init__(self, session: _Session) -> None:
         self._session = session
         # dropping the handle releases the suspended call and its worker
+        # (not at interpreter exit: the daemon workers just stop there)
         self._release = weakref.finalize(self, session.cancel)
+        self._release.atexit = False
 
     @property
     def host_error(self) -> Optional[Suspend]:
@@ -318,6 +321,8 @@ def _outcome(s: _Session, handle: Optional[ResumableCall]) -> Any:
     if s.error is not None:
         err, s.error = s.error, None
         raise err
+    if s.unwound:  # closed (from another thread) while it ran
+        raise UsageError("the call was closed before it finished")
     out, s.result = s.result, None
     return _results_to_host(s.functype, out)
 
