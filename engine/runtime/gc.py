@@ -314,6 +314,20 @@ def any_to_host(v: Any) -> Any:
         return I31Ref(v)
     if cls is HostAny:
         return v.obj
+    if cls is ExternAny:
+        # an internal reference seen as externref: the host sees the
+        # reference itself, and passing it back as externref re-wraps it
+        return any_to_host(v.ref)
+    return v
+
+
+def host_to_extern(v: Any) -> Any:
+    """A host value passed as externref: GC references the host got from
+    the engine become externalized internal references again."""
+    if isinstance(v, I31Ref):
+        return ExternAny(v.value)
+    if isinstance(v, (StructRef, ArrayRef)):
+        return ExternAny(v)
     return v
 
 

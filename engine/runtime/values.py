@@ -117,7 +117,9 @@ def to_wasm_ref(t: T.RefType, v: Any) -> Any:
     if heap is T.AbsHeapType.EXTERN or heap is T.AbsHeapType.NOEXTERN:
         if heap is T.AbsHeapType.NOEXTERN:
             raise UsageError("only null is a value of nullexternref")
-        return v
+        from .gc import host_to_extern
+
+        return host_to_extern(v)
     if heap is T.AbsHeapType.FUNC or isinstance(v, Func):
         if not isinstance(v, Func):
             raise UsageError(f"expected a Func for {t!r}, got {type(v).__name__}")
