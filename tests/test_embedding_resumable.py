@@ -277,3 +277,32 @@ def test_closing_a_call_while_it_runs_ends_it_at_its_next_suspension():
         call.resume(env.store, 1)
     assert not call.suspended
     assert env.ex["steps"].value(env.store) == 2
+
+
+# a worker thread dying of an error would only be reported as a warning
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+def test_an_interrupted_wait_releases_the_call_and_the_worker(monkeypatch):
+    env = Env()
+    real_wait = resumable._Session.wait
+    interrupted = []
+
+    def interrupted_wait(self):
+        # the caller is interrupted just after the worker signalled it
+        if not interrupted:
+            interrupted.append(self)
+            while self.state == resumable._RUNNING:
+                time.sleep(0.001)
+            self.cancel()
+            raise KeyboardInterrupt
+        return real_wait(self)
+
+    monkeypatch.setattr(resumable._Session, "wait", interrupted_wait)
+    with pytest.raises(KeyboardInterrupt):
+        env.ex["twice"].call_resumable(env.store, 1)
+    session = interrupted[0]
+    assert _eventually(lambda: session.state == resumable._DONE and session.unwound)
+    # the worker survived and serves the next calls
+    for _ in range(2 * resumable.MAX_IDLE_WORKERS):
+        call = env.ex["twice"].call_resumable(env.store, 1)
+        call.resume(env.store, 1)
+        assert call.resume(env.store, 1) == 2

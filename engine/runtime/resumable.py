@@ -173,13 +173,14 @@ _idle: list["_Worker"] = []
 class _Worker:
     """A daemon thread that runs resumable calls one after another."""
 
-    __slots__ = ("go", "session")
+    __slots__ = ("go", "session", "thread")
 
     def __init__(self) -> None:
         self.go = threading.Lock()
         self.go.acquire()
         self.session: Optional[_Session] = None
-        threading.Thread(target=self._loop, name="wasm-resumable-call", daemon=True).start()
+        self.thread = threading.Thread(target=self._loop, name="wasm-resumable-call", daemon=True)
+        self.thread.start()
 
     def _loop(self) -> None:
         while True:
@@ -194,15 +195,22 @@ class _Worker:
                 keep = len(_idle) < MAX_IDLE_WORKERS
                 if keep:
                     _idle.append(self)
-            s.to_caller.release()
+            # a caller interrupted while waiting may have left the last
+            # signal unconsumed: a second one would be an error
+            if s.to_caller.locked():
+                s.to_caller.release()
             del s
             if not keep:
                 return
 
     @staticmethod
     def start(session: _Session) -> None:
+        w = None
         with _pool_lock:
-            w = _idle.pop() if _idle else None
+            while _idle and w is None:
+                w = _idle.pop()
+                if not w.thread.is_alive():  # never expected; never hang on it
+                    w = None
         if w is None:
             w = _Worker()
         w.session = session
