@@ -122,6 +122,8 @@ class PywasmRunner(Runner):
             import pywasm
         except ImportError:
             raise _missing("pywasm") from None
+        if not kernel.pywasm:
+            raise Unavailable("pywasm does not support this kernel's proposals")
         start = time.perf_counter()
         runtime = pywasm.core.Runtime()
         module = pywasm.core.ModuleDesc.from_reader(io.BytesIO(wasm))
@@ -144,7 +146,12 @@ class WasmtimeRunner(Runner):
         except ImportError:
             raise _missing("wasmtime") from None
         start = time.perf_counter()
-        eng = wasmtime.Engine()
+        config = wasmtime.Config()
+        # the proposals the kernels use beyond the defaults (GC)
+        for flag in ("wasm_gc", "wasm_function_references"):
+            if hasattr(config, flag):
+                setattr(config, flag, True)
+        eng = wasmtime.Engine(config)
         store = wasmtime.Store(eng)
         module = wasmtime.Module(eng, wasm)
         instance = wasmtime.Instance(store, module, [])

@@ -34,6 +34,10 @@ def test_kernel_wat_compiles_with_wat2wasm(name, tmp_path):
     out = tmp_path / f"{name}.wasm"
     done = wabt.run("wat2wasm", kernel.wat_path, "-o", out, check=False,
                     capture_output=True, text=True)
+    if not kernel.pywasm and done.returncode != 0:
+        # wabt cannot read GC text; the runner falls back to wasmtime's compiler
+        assert compile_wat(kernel.wat_path)[:4] == b"\0asm"
+        return
     assert done.returncode == 0, done.stderr
     assert out.read_bytes()[:4] == b"\0asm"
     assert compile_wat(kernel.wat_path) == out.read_bytes()
@@ -68,6 +72,8 @@ def test_wasmtime_agrees_with_twin_quick(name):
 def test_pywasm_agrees_with_twin_quick(name):
     pytest.importorskip("pywasm", reason="pywasm not installed")
     kernel = load(name)
+    if not kernel.pywasm:
+        pytest.skip(f"pywasm cannot run {name} (its proposals)")
     args = kernel.args(quick=True)
     prepared = PywasmRunner().prepare(kernel, compile_wat(kernel.wat_path), args)
     assert canonical(prepared.call(), kernel.result) == canonical(kernel.twin(*args), kernel.result)

@@ -10,7 +10,9 @@ A twin module defines:
     same for every runner, so ratios compare equal work);
 ``run(*args)``
     the same algorithm in plain Python, returning the value the Wasm
-    ``run`` returns (integers may come back unsigned).
+    ``run`` returns (integers may come back unsigned);
+``PYWASM`` (optional)
+    False when pywasm cannot run the kernel (it has no GC support).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ..errors import BenchError
 #: Kernel names in the order the report lists them.
 NAMES: tuple[str, ...] = (
     "fib", "loop", "memscan", "calls", "dispatch", "hash64", "integrate",
+    "simd", "simd_scalar", "gctree",
 )
 
 #: The result types a kernel may declare.
@@ -44,6 +47,8 @@ class Kernel:
     quick: tuple[int | float, ...]
     twin: Callable[..., int | float]
     wat_path: Path
+    #: False when pywasm cannot run the kernel (e.g. GC types)
+    pywasm: bool = True
 
     def args(self, quick: bool) -> tuple[int | float, ...]:
         """The arguments of ``run`` for the chosen workload size."""
@@ -66,7 +71,8 @@ def load(name: str) -> Kernel:
     if result not in RESULT_TYPES:
         raise BenchError(f"kernel {name!r}: RESULT must be one of {sorted(RESULT_TYPES)}")
     summary = (module.__doc__ or name).strip().splitlines()[0]
-    return Kernel(name, summary, result, tuple(full), tuple(quick), twin, wat_path)
+    return Kernel(name, summary, result, tuple(full), tuple(quick), twin, wat_path,
+                  getattr(module, "PYWASM", True))
 
 
 def load_all(names: tuple[str, ...] | list[str] = NAMES) -> list[Kernel]:
