@@ -135,6 +135,9 @@ def _host_function(ctx: WasiContext, name: str, impl: Callable, params: str) -> 
             return int(e.errno)
         except OSError as e:
             return int(errno_from_os(e))
+        except OverflowError:
+            # An offset, size or time beyond what the host's C types hold.
+            return int(Errno.INVAL)
 
     if ctx.trace is None:
         return call
