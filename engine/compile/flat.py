@@ -47,6 +47,9 @@ class FlatTranslator(Translator):
     def emit(self, line: str) -> None:
         self.block_lines.append("    " * self.ind + line)
 
+    def out_lines(self) -> list[str]:
+        return self.block_lines
+
     def emit_at(self, indent: int, line: str) -> None:  # pragma: no cover - unused here
         self.emit(line)
 

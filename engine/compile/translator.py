@@ -130,6 +130,7 @@ class Translator:
         self.stack: list[_Entry] = []
         self.frames: list[_Frame] = []
         self.ntemps = 0
+        self.last_temp = (None, -1, "")  # (lines, count after, name) of the last push_temp
         self.nonlocals: set[str] = set()
         self.uses_br = False
         self.uses_tail = False  # return_call*: compiled as a trampolined body
@@ -167,7 +168,28 @@ class Translator:
         t = self.temp()
         self.emit(f"{t} = {rhs}")
         self.stack.append(_Entry(t, 0, True))
+        out = self.out_lines()
+        self.last_temp = (out, len(out), t)
         return t
+
+    def out_lines(self) -> list[str]:
+        """The list that :meth:`emit` appends to."""
+        return self.lines
+
+    def retarget(self, e: _Entry, name: str) -> bool:
+        """If ``e`` is the temporary the last emitted line defines, define
+        ``name`` there instead (``T1 = x; L3 = T1`` becomes ``L3 = x``)."""
+        out, n, t = self.last_temp
+        if e.text != t or out is not self.out_lines() or n != len(out):
+            return False
+        line = out[-1]
+        head = line[: len(line) - len(line.lstrip(" "))]
+        prefix = f"{head}{t} = "
+        if not line.startswith(prefix):
+            return False
+        out[-1] = f"{head}{name} = {line[len(prefix):]}"
+        self.last_temp = (None, -1, "")
+        return True
 
     def pop(self) -> _Entry:
         return self.stack.pop()
@@ -946,7 +968,7 @@ def _local_set(self: Translator, ins, pc):
     i = ins[1]
     v = self.pop()
     _flush_local(self, i)
-    if v.text != f"L{i}":
+    if v.text != f"L{i}" and not self.retarget(v, f"L{i}"):
         self.emit(f"L{i} = {v.text}")
 
 
@@ -955,7 +977,7 @@ def _local_tee(self: Translator, ins, pc):
     i = ins[1]
     v = self.pop()
     _flush_local(self, i)
-    if v.text != f"L{i}":
+    if v.text != f"L{i}" and not self.retarget(v, f"L{i}"):
         self.emit(f"L{i} = {v.text}")
     self.stack.append(_Entry(f"L{i}", 1 << i, True))
 
