@@ -333,3 +333,18 @@ def test_br_table_switch_with_fallthrough_and_outer_targets():
     # the three case blocks form a switch; only $c3 (also named by a br)
     # and $out stay Python loops
     assert module.function_source(0).count("while") == 2
+
+
+def test_call_depth_limit_is_the_configured_budget():
+    text = """
+    (module
+      (func $d (export "depth") (param i32) (result i32)
+        (if (result i32) (local.get 0)
+          (then (i32.add (call $d (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))
+          (else (i32.const 0)))))
+    """
+    store, ex = instantiate(text, config=engine.Config(max_call_depth=300))
+    assert ex["depth"](store, 250) == 250
+    with pytest.raises(engine.Trap) as e:
+        ex["depth"](store, 450)
+    assert e.value.code is TrapCode.STACK_OVERFLOW

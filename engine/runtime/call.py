@@ -52,9 +52,12 @@ def _enter(max_depth: int) -> bool:
     with _limit_lock:
         if _active == 0:
             _saved_limit = sys.getrecursionlimit()
-        _active += 1
-        if sys.getrecursionlimit() < want:
+            # alone: the limit is exactly this call's budget
             sys.setrecursionlimit(want)
+        elif sys.getrecursionlimit() < want:
+            # other threads are running Wasm: only ever raise the shared limit
+            sys.setrecursionlimit(want)
+        _active += 1
     return True
 
 

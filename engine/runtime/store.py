@@ -71,12 +71,13 @@ class Config:
     """Engine settings, read-only once made (an engine's modules were
     compiled for them).
 
-    ``max_call_depth``: how deep Wasm calls may always nest (default
-    10,000). Deeper recursion traps with ``TrapCode.STACK_OVERFLOW`` when
-    CPython's recursion limit, raised on entry to cover this depth (and
-    never lowered), is reached; a Python ``RecursionError`` never escapes.
-    The limit counts Python frames, so a host function between Wasm frames
-    uses a few levels of it.
+    ``max_call_depth``: how deep Wasm calls may nest (default 10,000).
+    Deeper recursion traps with ``TrapCode.STACK_OVERFLOW``; a Python
+    ``RecursionError`` never escapes. The bound is CPython's recursion
+    limit, set on entry to the current depth plus this budget (while other
+    threads run Wasm it is only ever raised, so it then bounds from below).
+    It counts Python frames: each Wasm call is one frame, a host function
+    between Wasm frames uses a few.
     ``max_memory_bytes`` / ``max_table_elements``: the largest memory and
     table this engine will allocate; growth beyond fails as the spec allows
     (``memory.grow`` returns -1). Stores may cap lower (:class:`StoreLimits`).
