@@ -10,9 +10,10 @@ from engine import FuelCosts, TrapCode
 
 from watutil import wat2wasm
 
-# $spin counts its iterations in a global: the loop body is one straight
-# run of 5 instructions (global.get, i32.const, i32.add, global.set, br),
-# entered after the function's first run (the loop instruction, 1).
+# $spin counts its iterations in a global. Fuel is charged per region: the
+# function (outside loops: the loop instruction and the final end, 2) on
+# entry, and the loop body (global.get, i32.const, i32.add, global.set, br
+# and the loop's end, 6) at the top of every iteration.
 SPIN = """
 (module
   (global $count (export "count") (mut i32) (i32.const 0))
@@ -55,7 +56,7 @@ def test_an_infinite_loop_is_stopped_then_the_store_is_refuelled_and_reused():
     assert e.value.code is TrapCode.OUT_OF_FUEL
     stopped_at = ex["count"].value(store)
     assert 0 < stopped_at < 10_000
-    assert store.get_fuel() < 5  # not enough left for one more iteration
+    assert store.get_fuel() < 6  # not enough left for one more iteration
 
     store.set_fuel(100)
     assert ex["add"](store, 2, 3) == 5  # the same store runs again
@@ -68,12 +69,15 @@ def test_an_infinite_loop_is_stopped_then_the_store_is_refuelled_and_reused():
 
 def test_the_stop_point_is_deterministic_and_documented():
     store, ex = _instance()
-    for fuel in (0, 1, 5, 6, 7, 1000, 12_345):
+    for fuel in (0, 1, 2, 7, 8, 9, 1000, 12_345):
         count = _spin(store, ex, fuel)
-        # the entry run (1) first, then 5 per iteration; a run that cannot
-        # be paid in full traps before its first instruction
-        assert count == max(fuel - 1, 0) // 5
-        assert store.get_fuel() == (fuel - 1) % 5 if fuel else store.get_fuel() == 0
+        # the entry charge (2) first, then 6 per iteration; a charge that
+        # cannot be paid in full traps before its region runs
+        if fuel < 2:
+            assert count == 0 and store.get_fuel() == fuel
+        else:
+            assert count == (fuel - 2) // 6
+            assert store.get_fuel() == (fuel - 2) % 6
         assert _spin(store, ex, fuel) == count  # same fuel, same stop point
     other_store, other_ex = _instance()  # another engine and store agree
     assert _spin(other_store, other_ex, 12_345) == _spin(store, ex, 12_345)
@@ -95,8 +99,8 @@ def test_fuel_is_spent_across_calls_and_a_new_store_starts_empty():
 def test_costs_follow_fuel_costs():
     cheap_store, cheap = _instance(fuel=1000)
     dear_store, dear = _instance(costs=FuelCosts(instruction=2), fuel=1000)
-    assert _spin(cheap_store, cheap, 1001) == 200
-    assert _spin(dear_store, dear, 1001) == (1001 - 2) // 10
+    assert _spin(cheap_store, cheap, 1001) == (1001 - 2) // 6
+    assert _spin(dear_store, dear, 1001) == (1001 - 4) // 12
 
     def spent(store, fn, *args):
         before = store.get_fuel()

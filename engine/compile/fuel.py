@@ -1,13 +1,14 @@
 """Fuel metering: where generated code charges fuel, and how much.
 
-A function body is cut into segments: straight runs of instructions that
-end at a structured instruction (block, loop, if, else, end, try...), a
-branch, a return or a throw. The whole cost of a segment is charged when it
-starts (a loop's body is charged on every iteration), so a program and an
-amount of fuel always stop at the same point, and code between charges runs
-without bookkeeping. Bulk operations (fill, copy, init, grow) are charged
-again in proportion to their length just before they run. With fuel off
-none of this is emitted.
+A function body is cut into regions: the function itself and the body of
+every loop. An instruction belongs to the innermost region around it. The
+static cost of a region (every instruction in it, whichever branches run) is
+charged where it starts: on entry to the function, and at the top of every
+loop iteration. So one check is paid per call and per iteration, a program
+and an amount of fuel always stop at the same point, and an unbounded loop
+or recursion always runs out. Bulk operations (fill, copy, init, grow) are
+charged again in proportion to their length just before they run. With fuel
+off none of this is emitted.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 
 from ..syntax.opcodes import Op
 
+_OPENERS = frozenset({Op.BLOCK, Op.LOOP, Op.IF, Op.TRY_TABLE, Op.TRY})
+_LOOP, _END, _DELEGATE = Op.LOOP, Op.END, Op.DELEGATE
 _ENDS_SEGMENT = frozenset({
     Op.BLOCK, Op.LOOP, Op.IF, Op.ELSE, Op.END, Op.TRY_TABLE, Op.TRY, Op.CATCH,
     Op.CATCH_ALL, Op.DELEGATE, Op.BR, Op.BR_IF, Op.BR_TABLE, Op.BR_ON_NULL,
@@ -65,17 +68,22 @@ def costs_from_config(config) -> Costs | None:
 
 
 def segments(body: tuple, costs: Costs) -> dict[int, int]:
-    """Segment start -> the fuel the segment costs."""
-    out: dict[int, int] = {}
-    start, cost = 0, 0
+    """Region start (body position) -> the fuel the region costs."""
+    out: dict[int, int] = {0: 0}
+    regions = [0]  # the start of the innermost region
+    kinds: list[bool] = []  # for each open construct: is it a loop?
+    instruction, call = costs.instruction, costs.call
     for pc, ins in enumerate(body):
         op = ins[0]
-        cost += costs.instruction
-        if op in _CALLS:
-            cost += costs.call
-        if op in _ENDS_SEGMENT:
-            out[start] = cost
-            start, cost = pc + 1, 0
-    if cost and start < len(body):
-        out[start] = cost
-    return out
+        cost = instruction + (call if op in _CALLS else 0)
+        out[regions[-1]] += cost
+        if op in _OPENERS:
+            is_loop = op == _LOOP
+            kinds.append(is_loop)
+            if is_loop:
+                regions.append(pc + 1)
+                out[pc + 1] = 0
+        elif op == _END or op == _DELEGATE:
+            if kinds and kinds.pop():
+                regions.pop()
+    return {start: cost for start, cost in out.items() if cost}
