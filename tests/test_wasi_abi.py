@@ -565,6 +565,11 @@ def test_wiring_by_hand_and_modules_that_are_not_commands():
         run_command(b"\0asm\1\0\0\0\xff", ["x"])
     with pytest.raises(UsageError):
         run_command(12345, ["x"])
+    exiter = wat2wasm(EXITER)
+    for bad in ({"dirs": [("a", "b", "c")]}, {"dirs": "just-a-string"}, {"env": [42]},
+                {"env": 7}, {"dirs": ["::nothing"]}, {"env": ["=x"]}):
+        with pytest.raises(UsageError):
+            run_command(exiter, ["x"], stdout=None, **bad)
 
 
 def test_random_calls_return_an_errno_and_nothing_else(tmp_path):

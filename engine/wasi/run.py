@@ -64,14 +64,18 @@ def _pairs(items: Union[None, Mapping, Iterable], what: str) -> list[tuple[Any, 
         return []
     if isinstance(items, Mapping):
         return list(items.items())
+    if isinstance(items, (str, bytes)) or not hasattr(items, "__iter__"):
+        raise UsageError(f"{what}: expected a mapping or a list of pairs, got {items!r}")
     out = []
     for item in items:
         if isinstance(item, str):
             from .cli import parse_dir, parse_env
 
             out.append(parse_env(item) if what == "env" else parse_dir(item))
-        else:
+        elif isinstance(item, (tuple, list)) and len(item) == 2:
             out.append(tuple(item))
+        else:
+            raise UsageError(f"{what}: expected a pair or a string, got {item!r}")
     return out
 
 
