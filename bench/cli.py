@@ -17,8 +17,10 @@ from pathlib import Path
 from .errors import BenchError
 from .kernels import NAMES, load_all
 from .measure import KernelReport, measure_kernel
-from .report import json_document, markdown_table, problems, text_table, unavailable_notes
-from .runners import EngineRunner, PywasmRunner, Runner, TwinRunner, WasmtimeRunner
+from .report import (fuel_markdown_table, fuel_text_table, json_document, markdown_table,
+                     problems, text_table, unavailable_notes)
+from .runners import (EngineFuelRunner, EngineRunner, PywasmRunner, Runner, TwinRunner,
+                      WasmtimeRunner)
 
 
 def _positive(text: str) -> int:
@@ -49,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-pywasm", action="store_true", help="skip pywasm")
     parser.add_argument("--no-wasmtime", action="store_true", help="skip wasmtime")
     parser.add_argument("--no-engine", action="store_true", help="skip our engine")
+    parser.add_argument("--fuel", action="store_true",
+                        help="also run our engine with fuel metering and show its overhead")
     parser.add_argument("--json", type=Path, metavar="FILE",
                         help="write the medians as JSON to FILE")
     parser.add_argument("--markdown", type=Path, metavar="FILE",
@@ -63,6 +67,8 @@ def _runners(options: argparse.Namespace) -> list[Runner]:
     runners: list[Runner] = [TwinRunner()]
     if not options.no_engine:
         runners.append(EngineRunner())
+        if options.fuel:
+            runners.append(EngineFuelRunner())
     if not options.no_pywasm:
         runners.append(PywasmRunner(repeat=options.pywasm_repeat))
     if not options.no_wasmtime:
@@ -112,13 +118,19 @@ def run(options: argparse.Namespace) -> int:
     notes = unavailable_notes(reports) + [environment_note(options)]
     print(text_table(reports))
     print()
+    fuel = fuel_text_table(reports)
+    if fuel:
+        print(fuel)
+        print()
     for note in notes:
         print(note)
     print(f"wall time {wall:.1f} s", flush=True)
     if options.json is not None:
         _write(options.json, json.dumps(json_document(reports), indent=2) + "\n")
     if options.markdown is not None:
-        _write(options.markdown, markdown_table(reports, notes))
+        fuel_md = fuel_markdown_table(reports)
+        _write(options.markdown, markdown_table(reports, notes)
+               + ("\nFuel metering (`--fuel`):\n\n" + fuel_md if fuel_md else ""))
 
     found = problems(reports)
     if found:

@@ -151,19 +151,61 @@ def problems(reports: list[KernelReport]) -> list[str]:
     """Every error and every disagreement: any one fails the run."""
     found = []
     for report in reports:
-        for key in KEYS:
+        for key in _json_keys(report):
             outcome = report.outcomes.get(key)
             if outcome is None or outcome.status not in (ERROR, WRONG):
                 continue
             what = "DISAGREES" if outcome.status == WRONG else "FAILED"
-            found.append(f"{report.kernel.name}: {_LABELS[key]} {what}: {outcome.reason}"
+            found.append(f"{report.kernel.name}: {_LABELS.get(key, key)} {what}: {outcome.reason}"
                          + (f" (twin: {report.reference})" if outcome.status == WRONG else ""))
     return found
+
+
+def _json_keys(report: KernelReport) -> tuple[str, ...]:
+    # "engine_fuel" appears only when --fuel measured it
+    return KEYS + (("engine_fuel",) if "engine_fuel" in report.outcomes else ())
 
 
 def json_document(reports: list[KernelReport]) -> dict:
     """``{"kernels": {name: {"engine": s, "python": s, "pywasm": s|null,
     "wasmtime": s|null}}}``: median seconds, null where a runner did not run
     or did not agree."""
-    return {"kernels": {r.kernel.name: {key: _median(r, key) for key in KEYS}
+    return {"kernels": {r.kernel.name: {key: _median(r, key) for key in _json_keys(r)}
                         for r in reports}}
+
+
+def fuel_rows(reports: list[KernelReport]) -> list[list[str]]:
+    """kernel | ours | ours with fuel | overhead, for kernels measured both ways."""
+    out = []
+    for report in reports:
+        off = _median(report, "engine")
+        on = _median(report, "engine_fuel")
+        if off is None or on is None:
+            continue
+        out.append([report.kernel.name, _seconds(off), _seconds(on), f"{100 * (on / off - 1):+.0f}%"])
+    return out
+
+
+FUEL_HEADINGS = ["kernel", "ours (s)", "ours with fuel (s)", "fuel overhead"]
+
+
+def fuel_text_table(reports: list[KernelReport]) -> str:
+    """The fuel overhead table for the terminal ('' when fuel was not measured)."""
+    body = fuel_rows(reports)
+    if not body:
+        return ""
+    widths = [max(len(r[i]) for r in body + [FUEL_HEADINGS]) for i in range(4)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(FUEL_HEADINGS, widths)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in body]
+    return "\n".join(lines)
+
+
+def fuel_markdown_table(reports: list[KernelReport]) -> str:
+    """The fuel overhead table as Markdown ('' when fuel was not measured)."""
+    body = fuel_rows(reports)
+    if not body:
+        return ""
+    lines = ["| " + " | ".join(FUEL_HEADINGS) + " |", "|---|---:|---:|---:|"]
+    lines += ["| " + " | ".join(r) + " |" for r in body]
+    return "\n".join(lines) + "\n"

@@ -107,6 +107,36 @@ class EngineRunner(Runner):
         return Prepared(lambda: run(store, *args), setup)
 
 
+class EngineFuelRunner(Runner):
+    """Our engine with fuel metering on (and fuel to spare): what metering
+    costs, for ``--fuel``."""
+
+    key = "engine_fuel"
+    label = "ours+fuel"
+
+    def prepare(self, kernel: Kernel, wasm: bytes, args: Args) -> Prepared:
+        try:
+            import engine
+        except ImportError as exc:
+            raise Unavailable(f"cannot import the engine ({exc})") from None
+        try:
+            eng = engine.Engine(engine.Config(consume_fuel=True))
+            store = engine.Store(eng)
+            start = time.perf_counter()
+            module = engine.Module(eng, wasm)
+            instance = engine.Linker(eng).instantiate(store, module)
+            run = instance.exports(store)["run"]
+            setup = time.perf_counter() - start
+        except (NotImplementedError, ImportError, TypeError) as exc:
+            raise Unavailable(not_implemented(exc)) from None
+
+        def call():
+            store.set_fuel(1 << 62)
+            return run(store, *args)
+
+        return Prepared(call, setup)
+
+
 class PywasmRunner(Runner):
     """pywasm, the pure-Python interpreter we compare against. It is a few
     hundred times slower than the twin, so it runs unwarmed and, by

@@ -287,3 +287,17 @@ def test_python_dash_m_bench_runs():
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert "calls" in done.stdout and "ours/python" in done.stdout
+
+
+def test_fuel_option_adds_a_measured_overhead_table(tmp_path, capsys):
+    from bench.cli import main
+
+    out = tmp_path / "b.json"
+    md = tmp_path / "b.md"
+    assert main(["--quick", "--no-pywasm", "--no-wasmtime", "--fuel", "-q", "--kernel", "fib",
+                 "--json", str(out), "--markdown", str(md)]) == 0
+    assert "fuel overhead" in capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    assert set(doc["kernels"]["fib"]) == {"engine", "python", "pywasm", "wasmtime", "engine_fuel"}
+    assert doc["kernels"]["fib"]["engine_fuel"] > 0
+    assert "Fuel metering" in md.read_text()
