@@ -136,6 +136,20 @@ def cmd_run(args) -> int:
     import engine
 
     eng, module = _load(args.file, _config(args))
+    from .wasi import imports_wasi, run_cli
+
+    if args.invoke is None and imports_wasi(module):
+        # a WASI command: run _start with the arguments, exit with its code
+        if args.fuel is not None:
+            raise CliError("--fuel is not supported for WASI commands")
+        try:
+            return run_cli(args.file, args.args, args.dir, args.env, module=module, engine=eng) & 0xFF
+        except engine.LinkError as e:
+            raise CliError(f"link error: {e}", EXIT_LINK) from None
+        except (engine.Trap, engine.InstantiationError, engine.WasmException) as e:
+            raise CliError(f"trap: {e}", EXIT_TRAP) from None
+    if args.dir or args.env:
+        raise CliError("--dir and --env are for WASI commands (modules importing wasi_snapshot_preview1)")
     store = engine.Store(eng)
     if args.fuel is not None:
         store.set_fuel(args.fuel)
@@ -210,7 +224,11 @@ def _command_parsers() -> dict[str, argparse.ArgumentParser]:
                    help="meter execution: trap once N units of fuel are spent")
     r.add_argument("--max-call-depth", type=_non_negative, metavar="N",
                    help="deepest Wasm call nesting before a stack-overflow trap (default 10000)")
-    r.add_argument("args", nargs="*", help="arguments (ints or floats)")
+    r.add_argument("args", nargs="*", help="arguments (ints or floats; for a WASI command "
+                                          "the program's arguments, also after --)")
+    from .wasi import add_arguments as add_wasi_arguments
+
+    add_wasi_arguments(r)
     r.set_defaults(fn=cmd_run)
     v = _Parser(prog=f"{prog} validate", description="Decode and validate a module.")
     v.add_argument("file")
@@ -244,12 +262,19 @@ def _protect_negative_numbers(argv: Sequence[str]) -> list[str]:
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """The parsed command line; raises CliError on bad usage. Options and
     arguments may come in any order (``run F.wasm --invoke f 1 2``)."""
-    argv = list(argv)
+    from .wasi import split_program_args
+
+    argv, program_args = split_program_args(argv)
     parsers = _command_parsers()
     if not argv or argv[0] not in parsers:
         # help, or a usage error naming the commands
         build_parser().parse_args(argv[:1])
-    return parsers[argv[0]].parse_intermixed_args(_protect_negative_numbers(argv[1:]))
+    args = parsers[argv[0]].parse_intermixed_args(_protect_negative_numbers(argv[1:]))
+    if program_args:
+        if not hasattr(args, "args"):
+            raise CliError(f"{argv[0]} takes no program arguments after --")
+        args.args = list(args.args) + program_args
+    return args
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
