@@ -20,6 +20,7 @@ structured one would exceed CPython's limits.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Optional
 
 from ..syntax.opcodes import Op
@@ -55,6 +56,14 @@ class FlatTranslator(Translator):
 
     def ensure_depth(self, blocks: int, indent: int) -> None:
         pass
+
+    @contextlib.contextmanager
+    def indented(self):
+        self.ind += 1
+        try:
+            yield
+        finally:
+            self.ind -= 1
 
     def new_label(self) -> int:
         n = self.nblocks
@@ -344,36 +353,8 @@ def _br_table(self: FlatTranslator, ins, pc):
         k = self.ctx.constant(table)
         sel = self.temp()
         self.emit(f"{sel} = {k}[{idx}] if {idx} < {len(table)} else {ordinal[default]}")
-        _flat_dispatch(self, sel, distinct, 0, len(distinct))
+        self.emit_dispatch(sel, distinct, 0, len(distinct))
     self.cur().unreachable = True
-
-
-def _flat_dispatch(self: FlatTranslator, sel: str, labels: list[int], lo: int, hi: int) -> None:
-    if hi - lo <= 3:
-        for k in range(lo, hi):
-            if k == hi - 1:
-                if k != lo:
-                    self.emit("else:")
-                    self.ind += 1
-                self.branch(labels[k])
-                if k != lo:
-                    self.ind -= 1
-            else:
-                self.emit(f"{'if' if k == lo else 'elif'} {sel} == {k}:")
-                self.ind += 1
-                self.branch(labels[k])
-                self.ind -= 1
-        return
-    mid = (lo + hi) // 2
-    self.emit(f"if {sel} < {mid}:")
-    self.ind += 1
-    _flat_dispatch(self, sel, labels, lo, mid)
-    self.ind -= 1
-    self.emit("else:")
-    self.ind += 1
-    _flat_dispatch(self, sel, labels, mid, hi)
-    self.ind -= 1
-
 
 
 # -- exception handling ----------------------------------------------------------------

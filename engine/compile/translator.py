@@ -25,6 +25,7 @@ raises :class:`TooDeep` and the caller uses the general lowering
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import struct
@@ -147,6 +148,16 @@ class Translator:
 
     def emit_at(self, indent: int, line: str) -> None:
         self.lines.append("    " * indent + line)
+
+    @contextlib.contextmanager
+    def indented(self):
+        """Emit the lines of the block one level deeper."""
+        f = self.frames[-1]
+        f.indent += 1
+        try:
+            yield
+        finally:
+            f.indent -= 1
 
     def temp(self) -> str:
         self.ntemps += 1
@@ -769,20 +780,18 @@ def _switch_select(self: Translator, ins, f: _Frame) -> None:
 
 
 def _emit_dispatch_offset(self: Translator, sel: str, labels: list[int], offset: int) -> None:
-    f = self.cur()
+    """Branch to ``labels[sel - offset]`` (a short if/elif chain)."""
     for i, lab in enumerate(labels):
-        if i == len(labels) - 1:
-            if i:
-                self.emit("else:")
-                f.indent += 1
-            self.branch(lab)
-            if i:
-                f.indent -= 1
-        else:
+        last = i == len(labels) - 1
+        if last and i:
+            self.emit("else:")
+        elif not last:
             self.emit(f"{'if' if i == 0 else 'elif'} {sel} == {offset + i}:")
-            f.indent += 1
+        if last and not i:
             self.branch(lab)
-            f.indent -= 1
+        else:
+            with self.indented():
+                self.branch(lab)
 
 
 Translator.emit_dispatch_offset = _emit_dispatch_offset  # type: ignore[attr-defined]
@@ -863,32 +872,26 @@ def _br_table(self: Translator, ins, pc):
 
 def _emit_dispatch(self: Translator, sel: str, labels: list[int], lo: int, hi: int) -> None:
     """Branch to ``labels[sel]`` for ``lo <= sel < hi`` by binary search."""
-    f = self.cur()
     if hi - lo <= 3:
         for k in range(lo, hi):
-            if k == hi - 1:
-                if k != lo:
-                    self.emit("else:")
-                    f.indent += 1
-                self.branch(labels[k])
-                if k != lo:
-                    f.indent -= 1
-            else:
+            if k == hi - 1 and k != lo:
+                self.emit("else:")
+            elif k != hi - 1:
                 self.emit(f"{'if' if k == lo else 'elif'} {sel} == {k}:")
-                f.indent += 1
+            if k == lo == hi - 1:
                 self.branch(labels[k])
-                f.indent -= 1
+            else:
+                with self.indented():
+                    self.branch(labels[k])
         return
     mid = (lo + hi) // 2
-    self.ensure_depth(f.blocks, f.indent + 2)
+    self.ensure_depth(self.cur().blocks, self.cur().indent + 2)
     self.emit(f"if {sel} < {mid}:")
-    f.indent += 1
-    self.emit_dispatch(sel, labels, lo, mid)
-    f.indent -= 1
+    with self.indented():
+        self.emit_dispatch(sel, labels, lo, mid)
     self.emit("else:")
-    f.indent += 1
-    self.emit_dispatch(sel, labels, mid, hi)
-    f.indent -= 1
+    with self.indented():
+        self.emit_dispatch(sel, labels, mid, hi)
 
 
 Translator.emit_dispatch = _emit_dispatch  # type: ignore[attr-defined]
@@ -1083,27 +1086,28 @@ def _table_grow(self: Translator, ins, pc):
     self.push_temp(f"{ti}.grow_raw({n.text}, {v.text})")
 
 
-@handles(Op.TABLE_FILL)
-def _table_fill(self: Translator, ins, pc):
-    tb = self.ctx.use(f"TB{ins[1]}")
-    n, v, i = self.pop(), self.pop(), self.pop()
-    self.emit(f"TABLE_FILL({tb}, {i.text}, {v.text}, {n.text})")
+# op -> (runtime helper, instance-bound names made from the immediates
+# ({0} is the first immediate), operand count): the helper is called with the
+# bound names, then the operands in Wasm order, as one statement
+_HELPER_CALLS = {
+    Op.TABLE_FILL: ("TABLE_FILL", ("TB{0}",), 3),
+    Op.TABLE_COPY: ("TABLE_COPY", ("TB{0}", "TB{1}"), 3),
+    Op.TABLE_INIT: ("TABLE_INIT", ("TB{1}", "EL{0}"), 3),
+    Op.MEMORY_FILL: ("MEM_FILL", ("M{0}",), 3),
+    Op.MEMORY_COPY: ("MEM_COPY", ("M{0}", "M{1}"), 3),
+    Op.MEMORY_INIT: ("MEM_INIT", ("M{1}", "D{0}"), 3),
+    Op.ARRAY_COPY: ("ARRAY_COPY", (), 5),
+    Op.ARRAY_INIT_DATA: ("ARRAY_INIT_DATA", ("D{1}",), 4),
+    Op.ARRAY_INIT_ELEM: ("ARRAY_INIT_ELEM", ("EL{1}",), 4),
+}
 
 
-@handles(Op.TABLE_COPY)
-def _table_copy(self: Translator, ins, pc):
-    dst = self.ctx.use(f"TB{ins[1]}")
-    src = self.ctx.use(f"TB{ins[2]}")
-    n, s, d = self.pop(), self.pop(), self.pop()
-    self.emit(f"TABLE_COPY({dst}, {src}, {d.text}, {s.text}, {n.text})")
-
-
-@handles(Op.TABLE_INIT)
-def _table_init(self: Translator, ins, pc):
-    el = self.ctx.use(f"EL{ins[1]}")
-    tb = self.ctx.use(f"TB{ins[2]}")
-    n, s, d = self.pop(), self.pop(), self.pop()
-    self.emit(f"TABLE_INIT({tb}, {el}, {d.text}, {s.text}, {n.text})")
+@handles(*_HELPER_CALLS)
+def _helper_call(self: Translator, ins, pc):
+    helper, bound, nops = _HELPER_CALLS[ins[0]]
+    names = [self.ctx.use(b.format(*ins[1:])) for b in bound]
+    operands = [e.text for e in self.pop_n(nops)]
+    self.emit(f"{helper}({', '.join(names + operands)})")
 
 
 @handles(Op.ELEM_DROP)
@@ -1203,29 +1207,6 @@ def _memory_grow(self: Translator, ins, pc):
     mi = self.ctx.use(f"MI{ins[1]}")
     n = self.pop()
     self.push_temp(f"{mi}.grow_raw({n.text})")
-
-
-@handles(Op.MEMORY_FILL)
-def _memory_fill(self: Translator, ins, pc):
-    m = self.ctx.use(f"M{ins[1]}")
-    n, v, d = self.pop(), self.pop(), self.pop()
-    self.emit(f"MEM_FILL({m}, {d.text}, {v.text}, {n.text})")
-
-
-@handles(Op.MEMORY_COPY)
-def _memory_copy(self: Translator, ins, pc):
-    dst = self.ctx.use(f"M{ins[1]}")
-    src = self.ctx.use(f"M{ins[2]}")
-    n, s, d = self.pop(), self.pop(), self.pop()
-    self.emit(f"MEM_COPY({dst}, {src}, {d.text}, {s.text}, {n.text})")
-
-
-@handles(Op.MEMORY_INIT)
-def _memory_init(self: Translator, ins, pc):
-    data = self.ctx.use(f"D{ins[1]}")
-    m = self.ctx.use(f"M{ins[2]}")
-    n, s, d = self.pop(), self.pop(), self.pop()
-    self.emit(f"MEM_INIT({m}, {data}, {d.text}, {s.text}, {n.text})")
 
 
 @handles(Op.DATA_DROP)
@@ -1699,26 +1680,6 @@ def _array_fill(self: Translator, ins, pc):
     storage = self.ctx.comp(ins[1]).field.storage
     n, v, i, a = self.pop(), self.pop(), self.pop(), self.pop()
     self.emit(f"ARRAY_FILL({a.text}, {i.text}, {_packed_text(v, storage)}, {n.text})")
-
-
-@handles(Op.ARRAY_COPY)
-def _array_copy(self: Translator, ins, pc):
-    n, si, s, di, d = self.pop(), self.pop(), self.pop(), self.pop(), self.pop()
-    self.emit(f"ARRAY_COPY({d.text}, {di.text}, {s.text}, {si.text}, {n.text})")
-
-
-@handles(Op.ARRAY_INIT_DATA)
-def _array_init_data(self: Translator, ins, pc):
-    n, s, d, a = self.pop(), self.pop(), self.pop(), self.pop()
-    data = self.ctx.use(f"D{ins[2]}")
-    self.emit(f"ARRAY_INIT_DATA({a.text}, {data}, {d.text}, {s.text}, {n.text})")
-
-
-@handles(Op.ARRAY_INIT_ELEM)
-def _array_init_elem(self: Translator, ins, pc):
-    n, s, d, a = self.pop(), self.pop(), self.pop(), self.pop()
-    el = self.ctx.use(f"EL{ins[2]}")
-    self.emit(f"ARRAY_INIT_ELEM({a.text}, {el}, {d.text}, {s.text}, {n.text})")
 
 
 def _test_name(self: Translator, rt) -> str:

@@ -250,7 +250,7 @@ def array_copy(d, di: int, s, si: int, n: int) -> None:
         d[di:di + n] = s[si:si + n]
 
 
-def array_init_data(a, data: bytes, d: int, s: int, n: int) -> None:
+def array_init_data(data: bytes, a, d: int, s: int, n: int) -> None:
     if a is None:
         raise Trap(TrapCode.NULL_REFERENCE)
     if d + n > len(a):
@@ -262,7 +262,7 @@ def array_init_data(a, data: bytes, d: int, s: int, n: int) -> None:
         a[d:d + n] = [read(data, s + i * size) for i in range(n)]
 
 
-def array_init_elem(a, elems, d: int, s: int, n: int) -> None:
+def array_init_elem(elems, a, d: int, s: int, n: int) -> None:
     if a is None:
         raise Trap(TrapCode.NULL_REFERENCE)
     if d + n > len(a):
