@@ -8,7 +8,8 @@ from typing import Optional
 
 import yaml
 
-__all__ = ["PROPOSALS", "OTHER", "ProposalMapError", "load_map", "proposal_of"]
+__all__ = ["PROPOSALS", "OTHER", "ProposalMapError", "disabled_features", "load_map",
+           "proposal_of"]
 
 #: Known proposal names, in report order.
 PROPOSALS = (
@@ -65,3 +66,29 @@ def report_order(names: set[str]) -> list[str]:
     """Proposal names in table order: the known ones first, then the rest."""
     known = [p for p in PROPOSALS if p in names]
     return known + sorted(n for n in names if n not in PROPOSALS)
+
+
+def parse_features(text: str) -> dict[str, frozenset[str]]:
+    """proposal -> the features its scripts run without (features.yaml)."""
+    data = yaml.safe_load(text) or {}
+    if not isinstance(data, dict):
+        raise ProposalMapError("features.yaml must map proposal names to feature lists")
+    out: dict[str, frozenset[str]] = {}
+    for proposal, names in data.items():
+        if proposal not in PROPOSALS:
+            raise ProposalMapError(f"unknown proposal {proposal!r} in features.yaml")
+        if not isinstance(names, list) or not all(n in PROPOSALS for n in names):
+            raise ProposalMapError(f"{proposal}: expected a list of proposal names")
+        out[proposal] = frozenset(names)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _load_features() -> dict[str, frozenset[str]]:
+    text = resources.files("spectest").joinpath("features.yaml").read_text(encoding="utf-8")
+    return parse_features(text)
+
+
+def disabled_features(proposal: str) -> frozenset[str]:
+    """The features switched off while the scripts of ``proposal`` run."""
+    return _load_features().get(proposal, frozenset())

@@ -32,6 +32,7 @@ from typing import Any, Callable, Optional, Sequence
 from .convert import Converter
 from .outcomes import (Exhausted, Invalid, Malformed, NotImplementedYet, Outcome, Rejected,
                        Thrown, Trapped, Unlinkable, Unsupported)
+from .proposals import disabled_features
 from .results import FAILED, PASSED, SKIPPED, CommandResult, FileResult
 from .script import Action, Command, ModuleSource, ScriptFormatError, read_script
 from .timeout import CommandTimeout, deadline
@@ -95,9 +96,11 @@ def _expectation(expected: str, text: Optional[str]) -> str:
 class ScriptRunner:
     """Runs the commands of one script in one adapter session."""
 
-    def __init__(self, adapter: Any, timeout: Optional[float] = None):
+    def __init__(self, adapter: Any, timeout: Optional[float] = None,
+                 disabled: frozenset[str] = frozenset()):
         self.adapter = adapter
         self.timeout = timeout
+        self.disabled = disabled  # features off for this script (features.yaml)
         self._session: Any = None
         self._session_error: Optional[BaseException] = None
         self.modules: dict[Optional[str], Any] = {}
@@ -128,7 +131,8 @@ class ScriptRunner:
             raise self._session_error
         if self._session is None:
             try:
-                self._session = self.adapter.session()
+                self._session = (self.adapter.session(self.disabled) if self.disabled
+                                 else self.adapter.session())
             except Exception as exc:  # noqa: BLE001 - reported on every command
                 self._session_error = exc
                 raise
@@ -361,7 +365,7 @@ def run_file(path: Path, relpath: str, proposal: str, adapter: Any,
     except ScriptFormatError as exc:
         result.results.append(CommandResult("0", 0, "convert", FAILED, str(exc)))
         return result
-    runner = ScriptRunner(adapter, timeout)
+    runner = ScriptRunner(adapter, timeout, disabled_features(proposal))
     try:
         result.results = runner.run(script.commands)
     finally:

@@ -144,9 +144,12 @@ def read_result(value: Any, hint: Optional[str]) -> Value:
 class EngineSession:
     """One script's store and linker, with the spectest module defined."""
 
-    def __init__(self) -> None:
+    def __init__(self, disabled: frozenset[str] = frozenset()) -> None:
         def setup() -> None:
-            self.engine = engine.Engine(engine.Config())
+            config = engine.Config()
+            if disabled:
+                config = engine.Config(features=set(config.features) - set(disabled))
+            self.engine = engine.Engine(config)
             self.store = engine.Store(self.engine)
             self.linker = engine.Linker(self.engine)
             self.linker.allow_shadowing = True
@@ -252,7 +255,7 @@ class EngineAdapter:
     checks_custom = False
     unsupported_proposals: frozenset[str] = frozenset()
 
-    def session(self) -> EngineSession:
-        """A fresh store for one script (raises NotImplementedYet until the
-        engine exists)."""
-        return EngineSession()
+    def session(self, disabled: frozenset[str] = frozenset()) -> EngineSession:
+        """A fresh store for one script, with the ``disabled`` features off
+        (raises NotImplementedYet until the engine exists)."""
+        return EngineSession(disabled)

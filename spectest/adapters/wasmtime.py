@@ -302,6 +302,27 @@ class WasmtimeSession:
         self.linker = None  # type: ignore[assignment]
 
 
+#: proposal -> the wasmtime switches to turn off with it (features that
+#: build on a disabled one go too, or wasmtime refuses the configuration)
+_FLAGS_OFF: dict[str, tuple[str, ...]] = {
+    # the spectest host module holds two memories (memory, shared_memory)
+    "multi-memory": (),
+    # wasmtime cannot run without reference types (the engine aborts the
+    # process when asked to): left on, the tests that need it off fail
+    "reference-types": (),
+    "memory64": ("wasm_memory64",),
+    "threads": ("wasm_threads", "shared_memory"),
+    "simd": ("wasm_simd", "wasm_relaxed_simd"),
+    "relaxed-simd": ("wasm_relaxed_simd",),
+    "tail-call": ("wasm_tail_call",),
+    "gc": ("wasm_gc",),
+    "function-references": ("wasm_function_references", "wasm_gc"),
+    "exception-handling": ("wasm_exceptions",),
+    "wide-arithmetic": ("wasm_wide_arithmetic",),
+    "custom-page-sizes": ("wasm_custom_page_sizes",),
+}
+
+
 class WasmtimeAdapter:
     """Reference adapter (see the module docstring)."""
 
@@ -310,15 +331,17 @@ class WasmtimeAdapter:
     checks_custom = False
     unsupported_proposals = frozenset({"exception-handling-legacy", "custom-descriptors"})
 
-    def __init__(self) -> None:
+    def __init__(self, disabled: frozenset[str] = frozenset()) -> None:
         config = wasmtime.Config()
+        off = {flag for name in disabled for flag in _FLAGS_OFF.get(name, ())}
         for feature in FEATURES:
             # write-only properties: hasattr() cannot see them, the class can
             if hasattr(type(config), feature):
-                setattr(config, feature, True)
+                setattr(config, feature, feature not in off)
         self.engine = wasmtime.Engine(config)
         self._spectest: Optional[wasmtime.Module] = None
         self._trampolines: dict[bytes, wasmtime.Module] = {}
+        self._variants: dict[frozenset[str], "WasmtimeAdapter"] = {}
 
     def spectest_module(self) -> wasmtime.Module:
         """The compiled spectest host module (compiled once per process)."""
@@ -340,6 +363,13 @@ class WasmtimeAdapter:
             self._trampolines[key] = module
         return module
 
-    def session(self) -> WasmtimeSession:
-        """A fresh store for one script."""
-        return WasmtimeSession(self)
+    def session(self, disabled: frozenset[str] = frozenset()) -> WasmtimeSession:
+        """A fresh store for one script, with the ``disabled`` features off
+        (an engine per feature set, made once)."""
+        disabled = frozenset(n for n in disabled if _FLAGS_OFF.get(n))
+        if not disabled:
+            return WasmtimeSession(self)
+        variant = self._variants.get(disabled)
+        if variant is None:
+            variant = self._variants[disabled] = WasmtimeAdapter(disabled)
+        return WasmtimeSession(variant)
