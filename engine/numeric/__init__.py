@@ -34,6 +34,16 @@ f32
     (:func:`f32_round`); this is correctly rounded for ``+ - * / sqrt``
     because binary64 has more than ``2 * 24 + 2`` bits.
 
+v128
+    A Python ``int`` in ``[0, 2**128)``, lane 0 in the low bits. Bitwise
+    operations and lane-wise integer add/sub are single big-int operations;
+    f32/f64 lanes follow the scalar rules above. The measurements behind
+    this choice (against 16-byte ``bytes`` and lane tuples) are in
+    :mod:`engine.numeric.simd`.
+
+references
+    ``None`` for null; otherwise objects: see :mod:`engine.runtime.gc`.
+
 Traps and errors
 ----------------
 
