@@ -17,7 +17,7 @@ validator's business.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
 from ..errors import MalformedError
 from ..syntax.opcodes import DECODE, PREFIXES, CatchKind, Imm, Op
@@ -26,6 +26,7 @@ from . import messages as msg
 from .leb128 import i32 as _i32
 from .leb128 import i64 as _i64
 from .leb128 import s33, u32, u64
+from .proposals import CODE_NEEDS
 from .types import REF, REF_NULL, VALTYPE_BYTE, count, heaptype, reftype_after, valtype
 
 Instr = tuple
@@ -327,7 +328,28 @@ def _build_tables():
     return kinds, ops, simple, readers, prefixed
 
 
-_KINDS, _OPS, _SIMPLE_INSTR, _BYTE_READERS, _PREFIXED = _build_tables()
+class ExprTables(NamedTuple):
+    """What :func:`decode_expr` decodes: per one-byte opcode its kind in the
+    main loop, its Op, its prebuilt instruction (no immediates) and its
+    reader; the prefixed instructions by ``(prefix, subopcode)``; and the
+    memory argument reader. A restricted feature set decodes with copies
+    (see :mod:`engine.binary.features`)."""
+
+    kinds: list
+    ops: list
+    simple: list
+    readers: list
+    prefixed: dict
+    memarg: Callable
+
+
+#: The tables of the full binary format.
+FULL_TABLES = ExprTables(*_build_tables(), _memarg)
+#: Main-loop kinds that a restricted table set may give an opcode.
+KIND_ILLEGAL, KIND_OTHER = _ILLEGAL, _OTHER
+#: Prefixes whose instructions all come from one proposal: a restricted
+#: table set makes the whole prefix illegal when that proposal is disabled.
+_PREFIX_NEEDS = {0xFB: "gc", 0xFD: "simd", 0xFE: "threads"}
 _END_INSTR = (Op.END,)
 _ELSE_INSTR = (Op.ELSE,)
 _CATCH_ALL_INSTR = (Op.CATCH_ALL,)
@@ -336,24 +358,34 @@ _I32_CONST = Op.I32_CONST
 
 def _illegal(b: int, sub: Optional[int] = None) -> MalformedError:
     code = f"{b:02x}" if sub is None else f"{b:02x} {sub}"
+    key = (None, b) if sub is None else (b, sub)
+    needs = CODE_NEEDS.get(key)
+    if needs is not None:
+        # A known instruction that a restricted feature set leaves out.
+        name = DECODE[key][0].text
+        return MalformedError(f"{msg.ILLEGAL_OPCODE} {code}: {name} requires {' and '.join(needs)}")
+    if sub is None and b in _PREFIX_NEEDS:
+        return MalformedError(f"{msg.ILLEGAL_OPCODE} {code}: {_PREFIX_NEEDS[b]} is disabled")
     return MalformedError(f"{msg.ILLEGAL_OPCODE} {code}")
 
 
-def decode_expr(data: bytes, pos: int, data_count: bool = True) -> tuple[tuple[Instr, ...], int]:
+def decode_expr(
+    data: bytes, pos: int, data_count: bool = True, tables: ExprTables = FULL_TABLES
+) -> tuple[tuple[Instr, ...], int]:
     """Decode instructions from ``data[pos:]`` up to the ``end`` that closes
     the expression; return them (that ``end`` included) and the position
     after it.
 
     ``data_count`` is False in a function body of a module without a data
     count section: instructions naming a data segment are then malformed.
+    ``tables`` says which instructions exist and how their immediates read
+    (the full format by default).
     Running off the end of ``data`` raises IndexError (see
     :mod:`engine.binary.leb128`).
     """
     out: list[Instr] = []
     append = out.append
-    kinds = _KINDS
-    ops = _OPS
-    simple = _SIMPLE_INSTR
+    kinds, ops, simple, readers, prefixed, memarg = tables
     stack: list[int] = []  # one state per open block
     push = stack.append
     while True:
@@ -376,7 +408,7 @@ def decode_expr(data: bytes, pos: int, data_count: bool = True) -> tuple[tuple[I
                 pos += 2
                 append((ops[b], align, offset, 0))
             else:
-                align, offset, memidx, pos = _memarg(data, pos)
+                align, offset, memidx, pos = memarg(data, pos)
                 append((ops[b], align, offset, memidx))
         elif k == _I32:
             v = data[pos]
@@ -412,7 +444,7 @@ def decode_expr(data: bytes, pos: int, data_count: bool = True) -> tuple[tuple[I
                 pos += 1
             else:
                 sub, pos = u32(data, pos)
-            entry = _PREFIXED.get((b, sub))
+            entry = prefixed.get((b, sub))
             if entry is None:
                 raise _illegal(b, sub)
             op, imm, reader, instr = entry
@@ -424,7 +456,7 @@ def decode_expr(data: bytes, pos: int, data_count: bool = True) -> tuple[tuple[I
             instr, pos = reader(data, pos, op)
             append(instr)
         elif k == _OTHER:
-            instr, pos = _BYTE_READERS[b](data, pos, ops[b])
+            instr, pos = readers[b](data, pos, ops[b])
             append(instr)
             if b == 0x1F:  # try_table opens a block
                 push(b)

@@ -4,29 +4,42 @@ that span sections (function and code counts, the data count)."""
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterable
+from typing import Optional
 
 from ..errors import MalformedError, UsageError
 from ..syntax.module import Module
 from . import messages as msg
 from .leb128 import u32
-from .sections import ORDER, READERS, DecodeState, read_custom
+from .features import decode_rules
+from .proposals import SECTION_NEEDS, needs_message as _needs
+from .sections import FULL_RULES, DecodeState, SectionRules, read_custom
 
 MAGIC = b"\x00asm"
 VERSION = b"\x01\x00\x00\x00"
 CUSTOM = 0
 
 
-def decode_module(data: bytes | bytearray | memoryview) -> Module:
+def decode_module(
+    data: bytes | bytearray | memoryview, features: Optional[Iterable[str]] = None
+) -> Module:
     """Decode the binary module ``data``.
+
+    ``features`` is a collection of proposal names (see
+    :mod:`engine.binary.proposals`) or None for all of them: an encoding
+    that a disabled proposal introduced is malformed, as it was before that
+    proposal.
 
     Raises :class:`~engine.errors.MalformedError` for any input that is not
     a well-formed binary module; validation is left to
-    :mod:`engine.valid`.
+    :mod:`engine.valid`. A bad ``features`` argument is a
+    :class:`~engine.errors.UsageError`.
     """
     if isinstance(data, (bytearray, memoryview)):
         data = bytes(data)
     elif not isinstance(data, bytes):
         raise UsageError(f"a binary module is bytes, not {type(data).__name__}")
+    rules = FULL_RULES if features is None else decode_rules(features)
     _check_header(data)
     # A body decodes into one tuple per instruction, none of them part of a
     # reference cycle; letting the cyclic collector walk the growing heap
@@ -34,23 +47,25 @@ def decode_module(data: bytes | bytearray | memoryview) -> Module:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _decode_sections(data)
+        return _decode_sections(data, rules)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _decode_sections(data: bytes) -> Module:
-    st = DecodeState()
+def _decode_sections(data: bytes, rules: SectionRules) -> Module:
+    st = DecodeState(rules=rules)
+    order = rules.order
+    readers = rules.readers
     pos = 8
     last = 0  # rank of the last non-custom section
     last_id = 0
     size_of_data = len(data)
     while pos < size_of_data:
         section_id = data[pos]
-        rank = ORDER.get(section_id)
+        rank = order.get(section_id)
         if rank is None and section_id != CUSTOM:
-            raise MalformedError(msg.SECTION_ID)
+            raise MalformedError(_needs(msg.SECTION_ID, SECTION_NEEDS.get(section_id), "the section"))
         try:
             size, start = u32(data, pos + 1)
         except IndexError:
@@ -67,7 +82,7 @@ def _decode_sections(data: bytes) -> Module:
                 raise MalformedError(msg.AFTER_LAST)
             last = rank
             last_id = section_id
-            _read_section(READERS[section_id], section, st)
+            _read_section(readers[section_id], section, st)
         pos = end
     return _finish(st)
 

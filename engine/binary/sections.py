@@ -4,6 +4,10 @@ Each reader gets the section's own bytes (so running off them is running off
 the section), the position to start at, and the :class:`DecodeState` with
 the module being built; it returns the position where it stopped, which the
 caller checks against the section's end.
+
+What the readers accept is given by the state's :class:`SectionRules`:
+:data:`FULL_RULES` for the full format, or the rules of a restricted
+feature set (see :mod:`engine.binary.features`).
 """
 
 from __future__ import annotations
@@ -27,10 +31,21 @@ from ..syntax.module import (
 from ..syntax.opcodes import Op
 from ..syntax.types import AbsHeapType, ExternKind, FUNCREF, RefType
 from . import messages as msg
-from .instructions import decode_expr
+from .instructions import FULL_TABLES, ExprTables, decode_expr
 from .leb128 import u32
+from .proposals import DATA_FLAG_NEEDS, ELEM_FLAG_NEEDS, EXCEPTIONS, GC, needs_message
 from .locals import LOCALS_PER_CODE_BYTE, MAX_LOCALS, decode_locals
-from .types import count, globaltype, memtype, rectype, reftype, tabletype, tagtype
+from .types import (
+    MEMORY_FLAGS,
+    TABLE_FLAGS,
+    count,
+    globaltype,
+    memtype,
+    rectype,
+    reftype,
+    tabletype,
+    tagtype,
+)
 
 
 @dataclass(slots=True)
@@ -43,6 +58,8 @@ class DecodeState:
     func_types: list[int] = field(default_factory=list)
     #: number of functions the function section declared (0 without one)
     declared_funcs: int = 0
+    #: what the readers accept
+    rules: "SectionRules" = field(default_factory=lambda: FULL_RULES)
 
 
 #: reader(section bytes, pos, state) -> pos after what it read
@@ -102,25 +119,26 @@ def _read_types(data: bytes, pos: int, st: DecodeState) -> int:
 _EXACT_FUNC = 0x20
 
 
-def _externtype(data: bytes, pos: int) -> tuple[ExternKind, object, bool, int]:
+def _externtype(data: bytes, pos: int, rules: SectionRules) -> tuple[ExternKind, object, bool, int]:
     """An import's kind and description, and whether it is an exact function."""
     kind = data[pos]
     pos += 1
     if kind == ExternKind.FUNC:
         desc, pos = u32(data, pos)
-    elif kind == _EXACT_FUNC:
+    elif kind == _EXACT_FUNC and rules.exact_imports:
         desc, pos = u32(data, pos)
         return ExternKind.FUNC, desc, True, pos
     elif kind == ExternKind.TABLE:
-        desc, pos = tabletype(data, pos)
+        desc, pos = tabletype(data, pos, rules.table_flags)
     elif kind == ExternKind.MEMORY:
-        desc, pos = memtype(data, pos)
+        desc, pos = memtype(data, pos, rules.mem_flags)
     elif kind == ExternKind.GLOBAL:
         desc, pos = globaltype(data, pos)
-    elif kind == ExternKind.TAG:
+    elif kind == ExternKind.TAG and rules.tags:
         desc, pos = tagtype(data, pos)
     else:
-        raise MalformedError(msg.EXTERN_KIND)
+        needs = EXCEPTIONS if kind == ExternKind.TAG else GC if kind == _EXACT_FUNC else None
+        raise MalformedError(needs_message(msg.EXTERN_KIND, needs, "the import kind"))
     return _EXTERN_KINDS[kind], desc, False, pos
 
 
@@ -131,23 +149,23 @@ _COMPACT_ITEMS = 0x7F
 _COMPACT_NAMES = 0x7E
 
 
-def _read_import_group(data: bytes, pos: int, append) -> int:
+def _read_import_group(data: bytes, pos: int, append, rules: SectionRules) -> int:
     module_name, pos = name(data, pos)
     item_name, pos = name(data, pos)
     if item_name == "" and data[pos] == _COMPACT_ITEMS:
         n, pos = count(data, pos + 1)
         for _ in range(n):
             item_name, pos = name(data, pos)
-            kind, desc, exact, pos = _externtype(data, pos)
+            kind, desc, exact, pos = _externtype(data, pos, rules)
             append(Import(module_name, item_name, kind, desc, exact))
     elif item_name == "" and data[pos] == _COMPACT_NAMES:
-        kind, desc, exact, pos = _externtype(data, pos + 1)
+        kind, desc, exact, pos = _externtype(data, pos + 1, rules)
         n, pos = count(data, pos)
         for _ in range(n):
             item_name, pos = name(data, pos)
             append(Import(module_name, item_name, kind, desc, exact))
     else:
-        kind, desc, exact, pos = _externtype(data, pos)
+        kind, desc, exact, pos = _externtype(data, pos, rules)
         append(Import(module_name, item_name, kind, desc, exact))
     return pos
 
@@ -159,11 +177,12 @@ def _read_imports(data: bytes, pos: int, st: DecodeState) -> int:
     n, pos = count(data, pos)
     imports = st.module.imports
     append = imports.append
+    rules = st.rules
     groups = 0
     while groups < n:
         if len(imports) == n and pos == len(data):
             break
-        pos = _read_import_group(data, pos, append)
+        pos = _read_import_group(data, pos, append, rules)
         groups += 1
     return pos
 
@@ -182,26 +201,32 @@ def _read_functions(data: bytes, pos: int, st: DecodeState) -> int:
 
 def _read_tables(data: bytes, pos: int, st: DecodeState) -> int:
     module = st.module
+    rules = st.rules
     n, pos = count(data, pos)
     for _ in range(n):
         if data[pos] == 0x40:
             # A table with an explicit initialiser: 0x40 0x00 tabletype expr.
+            if not rules.table_init:
+                # Before typed function references a table type began with
+                # its reference type, and 0x40 is none.
+                raise MalformedError(f"{msg.REFTYPE}: table initialisers require function-references")
             if data[pos + 1] != 0x00:
                 raise MalformedError(msg.TABLE_INIT)
-            tt, pos = tabletype(data, pos + 2)
-            init, pos = decode_expr(data, pos)
+            tt, pos = tabletype(data, pos + 2, rules.table_flags)
+            init, pos = decode_expr(data, pos, True, rules.expr)
             module.tables.append(Table(tt, init))
         else:
-            tt, pos = tabletype(data, pos)
+            tt, pos = tabletype(data, pos, rules.table_flags)
             module.tables.append(Table(tt))
     return pos
 
 
 def _read_memories(data: bytes, pos: int, st: DecodeState) -> int:
     module = st.module
+    allowed = st.rules.mem_flags
     n, pos = count(data, pos)
     for _ in range(n):
-        mt, pos = memtype(data, pos)
+        mt, pos = memtype(data, pos, allowed)
         module.mems.append(mt)
     return pos
 
@@ -217,22 +242,25 @@ def _read_tags(data: bytes, pos: int, st: DecodeState) -> int:
 
 def _read_globals(data: bytes, pos: int, st: DecodeState) -> int:
     module = st.module
+    tables = st.rules.expr
     n, pos = count(data, pos)
     for _ in range(n):
         gt, pos = globaltype(data, pos)
-        init, pos = decode_expr(data, pos)
+        init, pos = decode_expr(data, pos, True, tables)
         module.globals.append(Global(gt, init))
     return pos
 
 
 def _read_exports(data: bytes, pos: int, st: DecodeState) -> int:
     module = st.module
+    last_kind = st.rules.last_export_kind
     n, pos = count(data, pos)
     for _ in range(n):
         export_name, pos = name(data, pos)
         kind = data[pos]
-        if kind > ExternKind.TAG:
-            raise MalformedError(msg.EXPORT_KIND)
+        if kind > last_kind:
+            needs = EXCEPTIONS if kind == ExternKind.TAG else None
+            raise MalformedError(needs_message(msg.EXPORT_KIND, needs, "the export kind"))
         index, pos = u32(data, pos + 1)
         module.exports.append(Export(export_name, _EXTERN_KINDS[kind], index))
     return pos
@@ -262,23 +290,26 @@ def _func_indices(data: bytes, pos: int) -> tuple[tuple, int]:
     return tuple(exprs), pos
 
 
-def _expressions(data: bytes, pos: int) -> tuple[tuple, int]:
+def _expressions(data: bytes, pos: int, tables: ExprTables) -> tuple[tuple, int]:
     n, pos = count(data, pos)
     exprs = []
     for _ in range(n):
-        e, pos = decode_expr(data, pos)
+        e, pos = decode_expr(data, pos, True, tables)
         exprs.append(e)
     return tuple(exprs), pos
 
 
 def _read_elems(data: bytes, pos: int, st: DecodeState) -> int:
     module = st.module
+    rules = st.rules
+    allowed, tables, func_elem = rules.elem_flags, rules.expr, rules.func_elem
     n, pos = count(data, pos)
     append = module.elems.append
     for _ in range(n):
         flags, pos = u32(data, pos)
-        if flags > 7:
-            raise MalformedError(msg.SEGMENT_KIND)
+        if flags not in allowed:
+            needs = ELEM_FLAG_NEEDS.get(flags)
+            raise MalformedError(needs_message(msg.SEGMENT_KIND, needs, f"element segment kind {flags}"))
         # bit 0: passive or declarative; bit 1: with bit 0 declarative, else
         # an explicit table index; bit 2: expressions rather than indices.
         table = 0
@@ -289,17 +320,17 @@ def _read_elems(data: bytes, pos: int, st: DecodeState) -> int:
             mode = _ACTIVE
             if flags & 2:
                 table, pos = u32(data, pos)
-            offset, pos = decode_expr(data, pos)
+            offset, pos = decode_expr(data, pos, True, tables)
         if flags & 4:
             if flags & 3:
                 rt, pos = reftype(data, pos)
             else:
                 rt = FUNCREF
-            init, pos = _expressions(data, pos)
+            init, pos = _expressions(data, pos, tables)
         else:
             if flags & 3:
                 pos = _elem_kind(data, pos)
-            rt = _REF_FUNC
+            rt = func_elem
             init, pos = _func_indices(data, pos)
         append(Elem(rt, init, mode, table, offset))
     return pos
@@ -318,6 +349,7 @@ def _read_code(data: bytes, pos: int, st: DecodeState) -> int:
     if n != st.declared_funcs:
         raise MalformedError(msg.FUNC_CODE)
     has_data_count = module.data_count is not None
+    tables = st.rules.expr
     funcs = module.funcs
     # Locals expand to one entry each: beyond one function at the limit, the
     # module may declare a few per byte of code (see engine.binary.locals).
@@ -335,7 +367,7 @@ def _read_code(data: bytes, pos: int, st: DecodeState) -> int:
         except IndexError:
             raise MalformedError(msg.UNEXPECTED_END_SECTION) from None
         try:
-            instrs, p = decode_expr(body, p, has_data_count)
+            instrs, p = decode_expr(body, p, has_data_count, tables)
         except IndexError:
             raise MalformedError(msg.END_EXPECTED) from None
         if p != size:
@@ -348,12 +380,17 @@ def _read_code(data: bytes, pos: int, st: DecodeState) -> int:
 
 def _read_datas(data: bytes, pos: int, st: DecodeState) -> int:
     module = st.module
+    rules = st.rules
+    allowed, tables = rules.data_flags, rules.expr
     n, pos = count(data, pos)
     append = module.datas.append
     for _ in range(n):
         flags, pos = u32(data, pos)
+        if flags not in allowed:
+            needs = DATA_FLAG_NEEDS.get(flags)
+            raise MalformedError(needs_message(msg.SEGMENT_KIND, needs, f"data segment kind {flags}"))
         if flags == 0:
-            offset, pos = decode_expr(data, pos)
+            offset, pos = decode_expr(data, pos, True, tables)
             init, pos = byte_vector(data, pos)
             append(Data(init, _ACTIVE, 0, offset))
         elif flags == 1:
@@ -361,7 +398,7 @@ def _read_datas(data: bytes, pos: int, st: DecodeState) -> int:
             append(Data(init, _PASSIVE))
         elif flags == 2:
             memory, pos = u32(data, pos)
-            offset, pos = decode_expr(data, pos)
+            offset, pos = decode_expr(data, pos, True, tables)
             init, pos = byte_vector(data, pos)
             append(Data(init, _ACTIVE, memory, offset))
         else:
@@ -389,3 +426,36 @@ READERS: dict[int, SectionReader] = {
 #: memory and global, the data count section between element and code.
 ORDER: dict[int, int] = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10,
                          12: 11, 10: 12, 11: 13}
+
+
+@dataclass(frozen=True, slots=True)
+class SectionRules:
+    """What the section readers accept. The defaults are the full format;
+    :mod:`engine.binary.features` derives the rules of a restricted
+    feature set."""
+
+    #: section id -> reader
+    readers: dict = field(default_factory=lambda: READERS)
+    #: section id -> rank in the section order (absent: not a section)
+    order: dict = field(default_factory=lambda: ORDER)
+    #: the instruction tables of every expression
+    expr: ExprTables = FULL_TABLES
+    #: limits flags allowed for memories and for tables
+    mem_flags: int = MEMORY_FLAGS
+    table_flags: int = TABLE_FLAGS
+    #: whether a table may have an initialiser expression
+    table_init: bool = True
+    #: whether tags may be imported; the largest export kind
+    tags: bool = True
+    last_export_kind: int = ExternKind.TAG
+    #: whether a function may be imported with an exact type
+    exact_imports: bool = True
+    #: the segment flags allowed for element and data segments
+    elem_flags: frozenset = frozenset(range(8))
+    data_flags: frozenset = frozenset(range(3))
+    #: the element type of segments given as function indices
+    func_elem: RefType = _REF_FUNC
+
+
+#: The rules of the full format.
+FULL_RULES = SectionRules()

@@ -28,6 +28,7 @@ from ..syntax.types import (
 )
 from . import messages as msg
 from .leb128 import s33, u32, u64
+from .proposals import LIMITS_FLAG_NEEDS, needs_message
 
 #: Heap types that have a one-byte encoding.
 ABS_HEAP: dict[int, AbsHeapType] = {h.value: h for h in AbsHeapType}
@@ -203,43 +204,55 @@ def rectype(data: bytes, pos: int) -> tuple[RecType, int]:
 
 # Limits flags: bit 0 a maximum follows, bit 1 shared (threads), bit 2 64-bit
 # addresses (memory64/table64), bit 3 a page size follows (custom page sizes).
-_HAS_MAX, _SHARED, _ADDR64, _PAGE_SIZE = 1, 2, 4, 8
-_MEMORY_FLAGS = _HAS_MAX | _SHARED | _ADDR64 | _PAGE_SIZE
-_TABLE_FLAGS = _HAS_MAX | _ADDR64
+HAS_MAX, SHARED, ADDR64, PAGE_SIZE = 1, 2, 4, 8
+#: The limits flags the full format allows for memories and for tables.
+MEMORY_FLAGS = HAS_MAX | SHARED | ADDR64 | PAGE_SIZE
+TABLE_FLAGS = HAS_MAX | ADDR64
 
 
-def _limits(data: bytes, pos: int, allowed: int) -> tuple[int, Limits, int]:
+def _limits(data: bytes, pos: int, allowed: int, full: int) -> tuple[int, Limits, int]:
     flags = data[pos]
     if flags & ~allowed:
-        raise MalformedError(msg.LIMITS)
+        raise MalformedError(_limits_message(flags & ~allowed, full))
     pos += 1
     # Bounds are u64 in the binary format even for 32-bit addresses; the
     # validator checks that they fit their address type.
     minimum, pos = u64(data, pos)
     maximum = None
-    if flags & _HAS_MAX:
+    if flags & HAS_MAX:
         maximum, pos = u64(data, pos)
     return flags, Limits(minimum, maximum), pos
 
 
-def memtype(data: bytes, pos: int) -> tuple[MemType, int]:
-    """Limits flags, bounds and, with flag bit 3, the log2 of the page size."""
-    flags, limits, pos = _limits(data, pos, _MEMORY_FLAGS)
+def _limits_message(bad: int, full: int) -> str:
+    # Bits that the full format knows were left out by the feature set.
+    if bad & ~full == 0 and bad in LIMITS_FLAG_NEEDS:
+        flag = {SHARED: "the shared flag", ADDR64: "the 64-bit address flag",
+                PAGE_SIZE: "the page size flag"}[bad]
+        return needs_message(msg.LIMITS, LIMITS_FLAG_NEEDS[bad], flag)
+    return msg.LIMITS
+
+
+def memtype(data: bytes, pos: int, allowed: int = MEMORY_FLAGS) -> tuple[MemType, int]:
+    """Limits flags, bounds and, with flag bit 3, the log2 of the page size;
+    flags outside ``allowed`` are malformed."""
+    flags, limits, pos = _limits(data, pos, allowed, MEMORY_FLAGS)
     page_size_log2 = 16
-    if flags & _PAGE_SIZE:
+    if flags & PAGE_SIZE:
         page_size_log2, pos = u32(data, pos)
         # The validator decides which sizes are allowed; a size that does not
         # even fit in 64 bits is not a page size at all.
         if page_size_log2 >= 64:
             raise MalformedError(msg.PAGE_SIZE)
-    return MemType(limits, bool(flags & _SHARED), bool(flags & _ADDR64), page_size_log2), pos
+    return MemType(limits, bool(flags & SHARED), bool(flags & ADDR64), page_size_log2), pos
 
 
-def tabletype(data: bytes, pos: int) -> tuple[TableType, int]:
-    """Element reference type, then limits."""
+def tabletype(data: bytes, pos: int, allowed: int = TABLE_FLAGS) -> tuple[TableType, int]:
+    """Element reference type, then limits (flags outside ``allowed`` are
+    malformed)."""
     elem, pos = reftype(data, pos)
-    flags, limits, pos = _limits(data, pos, _TABLE_FLAGS)
-    return TableType(limits, elem, bool(flags & _ADDR64)), pos
+    flags, limits, pos = _limits(data, pos, allowed, TABLE_FLAGS)
+    return TableType(limits, elem, bool(flags & ADDR64)), pos
 
 
 def globaltype(data: bytes, pos: int) -> tuple[GlobalType, int]:

@@ -73,12 +73,36 @@ def unpack(z: object) -> object:
     return I32 if type(z) is PackedType else z
 
 
+Handler = Callable[["CodeValidator", tuple], None]
+#: Op -> handler, for every instruction not checked inline by ``run``.
+HANDLERS: dict[Op, Handler] = {}
+
+#: The instructions allowed in constant expressions (global.get is further
+#: restricted to immutable globals by its handler).
+CONST_OPS = frozenset({
+    Op.I32_CONST, Op.I64_CONST, Op.F32_CONST, Op.F64_CONST, Op.V128_CONST,
+    Op.REF_NULL, Op.REF_I31, Op.REF_FUNC, Op.STRUCT_NEW, Op.STRUCT_NEW_DEFAULT,
+    Op.ARRAY_NEW, Op.ARRAY_NEW_DEFAULT, Op.ARRAY_NEW_FIXED,
+    Op.ANY_CONVERT_EXTERN, Op.EXTERN_CONVERT_ANY, Op.GLOBAL_GET,
+    Op.I32_ADD, Op.I32_SUB, Op.I32_MUL, Op.I64_ADD, Op.I64_SUB, Op.I64_MUL,
+    Op.END,
+} | {Op[name] for name in ("STRUCT_NEW_DESC", "STRUCT_NEW_DEFAULT_DESC") if name in Op.__members__})
+
+
 class CodeValidator:
     """Validates one instruction sequence against a context.
 
     ``globals_limit`` restricts the globals a constant expression may read;
     ``const`` switches on the constant-expression rules.
+
+    The class attributes ``simple``, ``handlers`` and ``const_ops`` are the
+    instruction set; a restricted feature set validates with a subclass
+    that overrides them (see :mod:`engine.valid.features`).
     """
+
+    simple: dict = SIMPLE
+    handlers: dict = HANDLERS
+    const_ops: frozenset = CONST_OPS
 
     def __init__(
         self,
@@ -256,8 +280,9 @@ class CodeValidator:
         self.ctrls.append(Frame(FUNC, params, results, 0, 0))
         vals = self.vals
         ctrls = self.ctrls
-        simple = SIMPLE
-        handlers = HANDLERS
+        simple = self.simple
+        handlers = self.handlers
+        const_ops = self.const_ops
         const = self.const
         locals_ = self.locals
         nlocals = len(locals_)
@@ -267,7 +292,7 @@ class CodeValidator:
             if not ctrls:
                 raise InvalidError("operators remaining after end of function")
             op = instr[0]
-            if const and op not in CONST_OPS:
+            if const and op not in const_ops:
                 raise InvalidError("constant expression required")
             sig = simple.get(op)
             if sig is not None:
@@ -306,8 +331,6 @@ class CodeValidator:
 
 # --- handlers ---------------------------------------------------------------------
 
-Handler = Callable[[CodeValidator, tuple], None]
-HANDLERS: dict[Op, Handler] = {}
 
 
 def _on(*ops: Op):
@@ -1202,15 +1225,3 @@ for _name, _handler in (
 ):
     if _name in Op.__members__:
         HANDLERS[Op[_name]] = _handler
-
-
-#: The instructions allowed in constant expressions (global.get is further
-#: restricted to immutable globals by its handler).
-CONST_OPS = frozenset({
-    Op.I32_CONST, Op.I64_CONST, Op.F32_CONST, Op.F64_CONST, Op.V128_CONST,
-    Op.REF_NULL, Op.REF_I31, Op.REF_FUNC, Op.STRUCT_NEW, Op.STRUCT_NEW_DEFAULT,
-    Op.ARRAY_NEW, Op.ARRAY_NEW_DEFAULT, Op.ARRAY_NEW_FIXED,
-    Op.ANY_CONVERT_EXTERN, Op.EXTERN_CONVERT_ANY, Op.GLOBAL_GET,
-    Op.I32_ADD, Op.I32_SUB, Op.I32_MUL, Op.I64_ADD, Op.I64_SUB, Op.I64_MUL,
-    Op.END,
-} | {Op[name] for name in ("STRUCT_NEW_DESC", "STRUCT_NEW_DEFAULT_DESC") if name in Op.__members__})

@@ -5,6 +5,7 @@ module rule describes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Optional
 
 from ..errors import InvalidError
@@ -25,6 +26,7 @@ from ..syntax.types import (
 from .canon import canonicalize
 from .code import CodeValidator
 from .context import FuncInfo, ModuleInfo, Resolver
+from .features import ValidRules, check_module, valid_rules
 from .subtyping import TagDesc, ref_sub
 
 _MAX_PAGE_LOG2 = 16
@@ -85,11 +87,12 @@ def _check_tagtype(tt: TagType, res: Resolver):
 
 
 def _const_expr(
-    info: ModuleInfo, res: Resolver, expr, t: object, globals_limit: Optional[int] = None
+    info: ModuleInfo, res: Resolver, expr, t: object, globals_limit: Optional[int] = None,
+    validator: type = CodeValidator,
 ) -> None:
     if not expr:
         raise InvalidError("constant expression required: empty expression")
-    v = CodeValidator(info, res, [], set(), (t,), const=True, globals_limit=globals_limit)
+    v = validator(info, res, [], set(), (t,), const=True, globals_limit=globals_limit)
     v.run(expr, (), (t,))
 
 
@@ -149,7 +152,9 @@ def _imports(module: Module, info: ModuleInfo, res: Resolver) -> None:
     info.n_imported_tags = len(info.tags)
 
 
-def _function(info: ModuleInfo, res: Resolver, index: int, func) -> FuncInfo:
+def _function(
+    info: ModuleInfo, res: Resolver, index: int, func, validator: type = CodeValidator
+) -> FuncInfo:
     dt = info.funcs[info.n_imported_funcs + index]
     ft: FuncType = dt.comp
     declared = res.vals(tuple(func.locals))
@@ -158,15 +163,19 @@ def _function(info: ModuleInfo, res: Resolver, index: int, func) -> FuncInfo:
     unset = {
         base + k for k, t in enumerate(declared) if type(t) is RefType and not t.nullable
     }
-    v = CodeValidator(info, res, locals_, unset, ft.results)
+    v = validator(info, res, locals_, unset, ft.results)
     v.run(func.body, (), ft.results)
     return FuncInfo(dt, ft.params, ft.results, declared)
 
 
-def _validate(module: Module) -> ModuleInfo:
+def _validate(module: Module, rules: Optional[ValidRules] = None) -> ModuleInfo:
+    validator = elem_validator = CodeValidator
+    if rules is not None:
+        check_module(module, rules)
+        validator, elem_validator = rules.validator, rules.elem_validator
     info = ModuleInfo()
     info.types = canonicalize(module)
-    res = Resolver(info.types)
+    res = (Resolver if rules is None else rules.resolver)(info.types)
     _imports(module, info, res)
 
     # The context C' of the spec: functions and declared references are
@@ -179,7 +188,10 @@ def _validate(module: Module) -> ModuleInfo:
 
     for g in module.globals:
         gt = _check_globaltype(g.type, res)
-        _const_expr(info, res, g.init, gt.valtype, globals_limit=len(info.globals))
+        limit = len(info.globals)
+        if rules is not None:
+            limit = rules.globals_limit(info.n_imported_globals, limit)
+        _const_expr(info, res, g.init, gt.valtype, limit, validator)
         info.globals.append(gt)
 
     for mt in module.mems:
@@ -190,27 +202,27 @@ def _validate(module: Module) -> ModuleInfo:
         tt = _check_tabletype(table.type, res)
         if table.init is not None:
             # Table initialisers see only the imported globals (context C').
-            _const_expr(info, res, table.init, tt.elem, globals_limit=info.n_imported_globals)
+            _const_expr(info, res, table.init, tt.elem, info.n_imported_globals, validator)
         elif not tt.elem.nullable:
             raise InvalidError("type mismatch: non-nullable table requires an initialiser")
         info.tables.append(tt)
 
     info.n_datas = len(module.datas)
     for e in module.elems:
-        info.elems.append(res.ref(e.type))
+        info.elems.append(res.ref(e.type if rules is None else rules.elem_type(e)))
 
     for k, func in enumerate(module.funcs):
-        info.code.append(_function(info, res, k, func))
+        info.code.append(_function(info, res, k, func, validator))
 
     for d in module.datas:
         if d.mode == SegmentMode.ACTIVE:
             m = _mem(info, d.memory)
-            _const_expr(info, res, d.offset, I64 if m.addr64 else I32)
+            _const_expr(info, res, d.offset, I64 if m.addr64 else I32, validator=validator)
 
     for k, e in enumerate(module.elems):
         rt = info.elems[k]
         for expr in e.init:
-            _const_expr(info, res, expr, rt)
+            _const_expr(info, res, expr, rt, validator=elem_validator)
         if e.mode == SegmentMode.ACTIVE:
             tables = info.tables
             if not 0 <= e.table < len(tables):
@@ -218,7 +230,7 @@ def _validate(module: Module) -> ModuleInfo:
             tt = tables[e.table]
             if not ref_sub(rt, tt.elem):
                 raise InvalidError("type mismatch: element segment does not match its table")
-            _const_expr(info, res, e.offset, I64 if tt.addr64 else I32)
+            _const_expr(info, res, e.offset, I64 if tt.addr64 else I32, validator=validator)
 
     if module.start is not None:
         x = module.start
@@ -254,15 +266,22 @@ def _mem(info: ModuleInfo, x: int) -> MemType:
     return info.mems[x]
 
 
-def validate_module(module: Module) -> ModuleInfo:
+def validate_module(module: Module, features: Optional[Iterable[str]] = None) -> ModuleInfo:
     """Validate a decoded module; return its :class:`ModuleInfo`.
+
+    ``features`` is a collection of proposal names (see
+    :mod:`engine.binary.proposals`) or None for all of them: whatever a
+    disabled proposal allowed is invalid, as it was before that proposal
+    (see :mod:`engine.valid.features`).
 
     Raises :class:`~engine.errors.InvalidError` for any invalid module; no
     other exception escapes for a module the decoder can produce (a module
-    assembled by hand with ill-shaped parts also gets an InvalidError).
+    assembled by hand with ill-shaped parts also gets an InvalidError). A
+    bad ``features`` argument is a :class:`~engine.errors.UsageError`.
     """
+    rules = None if features is None else valid_rules(features)
     try:
-        return _validate(module)
+        return _validate(module, rules)
     except InvalidError:
         raise
     except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
