@@ -59,6 +59,35 @@ __all__ = ["Converted", "Converter", "Tool", "WABT_FEATURES", "default_cache_dir
 FORMAT_VERSION = "spectest-convert-4"
 
 #: wast2json flags: every feature the suite's proposals need that wabt does
+#: wast2json's switches for proposals a script's proposal runs without
+#: (spectest/features.yaml); on by default in wabt
+_WABT_DISABLE = {
+    "reference-types": "--disable-reference-types",
+    "multi-memory": "--disable-multi-memory",
+    "bulk-memory-operations": "--disable-bulk-memory",
+    "multi-value": "--disable-multi-value",
+    "simd": "--disable-simd",
+    "relaxed-simd": "--disable-relaxed-simd",
+    "tail-call": "--disable-tail-call",
+    "memory64": "--disable-memory64",
+    "extended-const": "--disable-extended-const",
+    "exception-handling": "--disable-exceptions",
+}
+
+
+def _WABT_ENABLES_OF(disabled: frozenset[str]) -> set[str]:  # noqa: N802
+    """The --enable flags of WABT_FEATURES that a disabled proposal removes
+    (typed references and GC build on reference types)."""
+    out = set()
+    if "reference-types" in disabled or "function-references" in disabled:
+        out |= {"--enable-function-references", "--enable-gc"}
+    if "gc" in disabled:
+        out.add("--enable-gc")
+    if "threads" in disabled:
+        out.add("--enable-threads")
+    return out
+
+
 #: not enable by default (not compact imports; see the module docstring).
 WABT_FEATURES = (
     "--enable-threads", "--enable-function-references", "--enable-gc",
@@ -235,11 +264,15 @@ class Converter:
             fh.write(text)
         os.replace(tmp, path)
 
-    def cache_key(self, content: bytes) -> str:
-        """The cache key of a script with this content under the current tools."""
+    def cache_key(self, content: bytes, disabled: frozenset[str] = frozenset()) -> str:
+        """The cache key of a script with this content under the current tools
+        (and the features its proposal runs without)."""
         h = hashlib.sha256()
-        for part in (FORMAT_VERSION.encode(), self.tool_version(self.wast2json).encode(),
-                     self.tool_version(self.wasm_tools).encode(), content):
+        parts = [FORMAT_VERSION.encode(), self.tool_version(self.wast2json).encode(),
+                 self.tool_version(self.wasm_tools).encode(), content]
+        if disabled:
+            parts.append(",".join(sorted(disabled)).encode())
+        for part in parts:
             h.update(len(part).to_bytes(8, "little"))
             h.update(part)
         return h.hexdigest()
@@ -260,18 +293,20 @@ class Converter:
 
     # -- conversion -------------------------------------------------------------
 
-    def convert(self, wast: Path) -> Converted:
-        """Convert one script (or fetch it from the cache)."""
+    def convert(self, wast: Path, disabled: frozenset[str] = frozenset()) -> Converted:
+        """Convert one script (or fetch it from the cache). ``disabled``
+        features are switched off in wast2json too, so that modules are
+        encoded as the base the script was written for encodes them."""
         try:
             content = Path(wast).read_bytes()
         except OSError as exc:
             return Converted(None, None, f"cannot read script: {exc.strerror or exc}")
-        key = self.cache_key(content)
+        key = self.cache_key(content, disabled)
         entry = self.entry_dir(key)
         hit = self._read_entry(entry)
         if hit is not None:
             return hit
-        return self._convert_fresh(content, Path(wast).name, entry)
+        return self._convert_fresh(content, Path(wast).name, entry, disabled)
 
     def _run(self, argv: Sequence[str]) -> tuple[bool, str]:
         try:
@@ -283,18 +318,22 @@ class Converter:
             return False, f"cannot run: {exc}"
         return proc.returncode == 0, (proc.stderr or proc.stdout or "")
 
-    def _attempts(self, src: Path, out: Path) -> list[tuple[str, Optional[list[str]]]]:
+    def _attempts(self, src: Path, out: Path, disabled: frozenset[str] = frozenset()
+                  ) -> list[tuple[str, Optional[list[str]]]]:
         """(converter name, argv or None if the tool is missing), in order."""
         json_out = str(out / "script.json")
         attempts: list[tuple[str, Optional[list[str]]]] = []
         w = self.wast2json.path
-        attempts.append(("wast2json", [w, *WABT_FEATURES, str(src), "-o", json_out] if w else None))
+        flags = [f for f in WABT_FEATURES if f not in _WABT_ENABLES_OF(disabled)]
+        flags += [_WABT_DISABLE[name] for name in sorted(disabled) if name in _WABT_DISABLE]
+        attempts.append(("wast2json", [w, *flags, str(src), "-o", json_out] if w else None))
         t = self.wasm_tools.path
         attempts.append(("wasm-tools", [t, "json-from-wast", str(src), "-o", json_out,
                                         "--wasm-dir", str(out)] if t else None))
         return attempts
 
-    def _convert_fresh(self, content: bytes, name: str, entry: Path) -> Converted:
+    def _convert_fresh(self, content: bytes, name: str, entry: Path,
+                       disabled: frozenset[str] = frozenset()) -> Converted:
         staging_root = self.cache_dir / "convert"
         staging_root.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(dir=staging_root, prefix=".work-"))
@@ -305,7 +344,7 @@ class Converter:
             errors: dict[str, str] = {}
             missing = False
             converter = None
-            for tool_name, argv in self._attempts(src, out):
+            for tool_name, argv in self._attempts(src, out, disabled):
                 if argv is None:
                     errors.setdefault(tool_name, f"{tool_name} not found (install the project's 'test' extra)")
                     missing = True

@@ -354,7 +354,8 @@ def run_file(path: Path, relpath: str, proposal: str, adapter: Any,
     """Convert and run one script. Never raises: conversion and reading
     problems become one failed ``convert`` command. ``timeout`` limits each
     command (seconds; a command past it fails with "timed out")."""
-    converted = converter.convert(path)
+    disabled = disabled_features(proposal)
+    converted = converter.convert(path, disabled) if disabled else converter.convert(path)
     result = FileResult(relpath, proposal, converted.converter)
     if converted.json_path is None:
         result.results.append(CommandResult("0", 0, "convert", FAILED,
@@ -365,7 +366,7 @@ def run_file(path: Path, relpath: str, proposal: str, adapter: Any,
     except ScriptFormatError as exc:
         result.results.append(CommandResult("0", 0, "convert", FAILED, str(exc)))
         return result
-    runner = ScriptRunner(adapter, timeout, disabled_features(proposal))
+    runner = ScriptRunner(adapter, timeout, disabled)
     try:
         result.results = runner.run(script.commands)
     finally:

@@ -11,7 +11,11 @@ from ..syntax import types as T
 from ..syntax.types import ExternKind
 
 
-def _decode(wasm: Any):
+def _features(engine) -> Any:
+    return getattr(getattr(engine, "config", None), "_feature_set", None)
+
+
+def _decode(wasm: Any, features: Any = None):
     from ..binary import decode_module
 
     if isinstance(wasm, str):
@@ -21,18 +25,18 @@ def _decode(wasm: Any):
     except TypeError:
         raise UsageError("Module expects the bytes of a binary module") from None
     try:
-        return decode_module(data)
+        return decode_module(data, features)
     except WasmError:
         raise
     except (RecursionError, MemoryError) as e:
         raise MalformedError(f"module too complex to decode: {type(e).__name__}") from None
 
 
-def _validate(syn):
+def _validate(syn, features: Any = None):
     from ..valid import validate_module
 
     try:
-        return validate_module(syn)
+        return validate_module(syn, features)
     except WasmError:
         raise
     except (RecursionError, MemoryError) as e:
@@ -48,15 +52,16 @@ class Module:
     """
 
     def __init__(self, engine, wasm: Any):
-        syn = _decode(wasm)
-        self._setup(engine, syn, _validate(syn))
+        features = _features(engine)
+        syn = _decode(wasm, features)
+        self._setup(engine, syn, _validate(syn, features))
 
     @classmethod
     def from_syntax(cls, engine, syn) -> "Module":
         """A module from an already decoded :class:`engine.syntax.Module`
         (validated here)."""
         self = cls.__new__(cls)
-        self._setup(engine, syn, _validate(syn))
+        self._setup(engine, syn, _validate(syn, _features(engine)))
         return self
 
     def _setup(self, engine, syn, info) -> None:
@@ -80,7 +85,8 @@ class Module:
     @staticmethod
     def validate(engine, wasm: Any) -> None:
         """Raise MalformedError or InvalidError unless ``wasm`` is a valid module."""
-        _validate(_decode(wasm))
+        features = _features(engine)
+        _validate(_decode(wasm, features), features)
 
     @classmethod
     def from_file(cls, engine, path: str) -> "Module":

@@ -107,10 +107,12 @@ class Config:
         self.max_table_elements = max_table_elements
         self.consume_fuel = bool(consume_fuel)
         self.fuel_costs = fuel_costs if fuel_costs is not None else FuelCosts()
-        unknown = set(features or ()) - set(FEATURES)
+        unknown = set(features or ()) - set(FEATURES) - {"exception-handling-legacy"}
         if unknown:
             raise UsageError(f"unknown features: {sorted(unknown)}")
         self.features = frozenset(FEATURES if features is None else features)
+        # what the decoder and validator are told: None when everything is on
+        self._feature_set = None if self.features >= set(FEATURES) else self.features
         self._frozen = True
 
     def __setattr__(self, name: str, value: Any) -> None:
