@@ -348,3 +348,20 @@ def test_call_depth_limit_is_the_configured_budget():
     with pytest.raises(engine.Trap) as e:
         ex["depth"](store, 450)
     assert e.value.code is TrapCode.STACK_OVERFLOW
+
+
+def test_config_features_switch_proposals_off():
+    simd = wat2wasm('(module (func (export "f") (result v128) (v128.const i32x4 1 2 3 4)))')
+    two_memories = wat2wasm("(module (memory 1) (memory 1))")
+    everything = engine.Engine()
+    engine.Module(everything, simd)
+    engine.Module(everything, two_memories)
+    all_features = set(engine.Config().features)
+    no_simd = engine.Engine(engine.Config(features=all_features - {"simd", "relaxed-simd"}))
+    with pytest.raises((engine.MalformedError, engine.InvalidError)):
+        engine.Module(no_simd, simd)
+    one_memory = engine.Engine(engine.Config(features=all_features - {"multi-memory"}))
+    with pytest.raises(engine.InvalidError):
+        engine.Module(one_memory, two_memories)
+    with pytest.raises(engine.UsageError):
+        engine.Config(features={"no-such-proposal"})
