@@ -355,7 +355,7 @@ def _check_instr(instr: tuple, how: int, enabled: frozenset[str]) -> None:
     elif how == _HEAP:
         need = heap_missing(instr[1], enabled)
         if need is not None:
-            raise _fail(msg.REFTYPE, f"heap type {instr[1]}", need)
+            raise _fail(msg.REFTYPE, instr[1], need)
     else:
         for rt in (instr[1],) if how == _REF else (instr[2], instr[3]):
             need = ref_missing(rt, enabled)

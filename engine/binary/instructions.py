@@ -347,9 +347,10 @@ class ExprTables(NamedTuple):
 FULL_TABLES = ExprTables(*_build_tables(), _memarg)
 #: Main-loop kinds that a restricted table set may give an opcode.
 KIND_ILLEGAL, KIND_OTHER = _ILLEGAL, _OTHER
-#: Prefixes whose instructions all come from one proposal: a restricted
-#: table set makes the whole prefix illegal when that proposal is disabled.
-_PREFIX_NEEDS = {0xFB: "gc", 0xFD: "simd", 0xFE: "threads"}
+#: Why a restricted table set made a whole prefix illegal (it does when none
+#: of the prefix's instructions is enabled).
+_PREFIX_NEEDS = {0xFB: "gc is disabled", 0xFC: "every instruction with this prefix is disabled",
+                 0xFD: "simd is disabled", 0xFE: "threads is disabled"}
 _END_INSTR = (Op.END,)
 _ELSE_INSTR = (Op.ELSE,)
 _CATCH_ALL_INSTR = (Op.CATCH_ALL,)
@@ -365,7 +366,7 @@ def _illegal(b: int, sub: Optional[int] = None) -> MalformedError:
         name = DECODE[key][0].text
         return MalformedError(f"{msg.ILLEGAL_OPCODE} {code}: {name} requires {' and '.join(needs)}")
     if sub is None and b in _PREFIX_NEEDS:
-        return MalformedError(f"{msg.ILLEGAL_OPCODE} {code}: {_PREFIX_NEEDS[b]} is disabled")
+        return MalformedError(f"{msg.ILLEGAL_OPCODE} {code}: {_PREFIX_NEEDS[b]}")
     return MalformedError(f"{msg.ILLEGAL_OPCODE} {code}")
 
 

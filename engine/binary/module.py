@@ -65,7 +65,8 @@ def _decode_sections(data: bytes, rules: SectionRules) -> Module:
         section_id = data[pos]
         rank = order.get(section_id)
         if rank is None and section_id != CUSTOM:
-            raise MalformedError(_needs(msg.SECTION_ID, SECTION_NEEDS.get(section_id), "the section"))
+            needs, what = SECTION_NEEDS.get(section_id, (None, ""))
+            raise MalformedError(_needs(msg.SECTION_ID, needs, what))
         try:
             size, start = u32(data, pos + 1)
         except IndexError:

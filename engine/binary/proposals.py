@@ -16,9 +16,11 @@ Conventions:
   ``exception-handling-legacy`` enables tags, ``throw`` and the legacy
   instructions only, as engines that shipped the first draft of the proposal
   did.
-* A proposal that builds on another needs it (:data:`REQUIRES`); a feature
-  set that names one without the other is a usage error rather than a
-  silently weaker set.
+* A proposal that builds on another (:data:`REQUIRES`) is enabled only
+  with it: a set of every proposal but reference-types has neither typed
+  function references nor GC nor exception handling. (The legacy exception
+  instructions do not build on reference types: a set naming
+  exception-handling keeps them.)
 * Extensions beyond the listed proposals that the engine also implements
   (custom descriptors, compact import sections) are not switchable; they
   stay available except where they build on a disabled proposal (exact
@@ -80,10 +82,9 @@ def normalise(features: Optional[Iterable[str]]) -> Optional[frozenset[str]]:
     """The effective feature set, or None when everything is enabled.
 
     A set holding every proposal of :data:`PROPOSALS` is "everything" (so
-    ``Config()``'s default set costs nothing). Raises
-    :class:`~engine.errors.UsageError` for unknown names, for a string
-    instead of a collection of names, and for a proposal named without one
-    it builds on.
+    ``Config()``'s default set costs nothing). A proposal named without one
+    it builds on is left out. Raises :class:`~engine.errors.UsageError` for
+    unknown names and for a string instead of a collection of names.
     """
     if features is None:
         return None
@@ -105,20 +106,23 @@ def _normalise(names: frozenset) -> Optional[frozenset[str]]:
         raise UsageError(f"unknown features: {', '.join(unknown)}")
     if names.issuperset(PROPOSALS):
         return None
+    enabled = set(names)
+    if EXCEPTIONS in enabled:
+        enabled.add(LEGACY_EXCEPTIONS)
+    # PROPOSALS lists every base before the proposals built on it.
     for name in PROPOSALS:
-        if name in names:
-            for base in REQUIRES.get(name, ()):
-                if base not in names:
-                    raise UsageError(f"feature {name!r} requires {base!r}")
-    if EXCEPTIONS in names:
-        names = names | {LEGACY_EXCEPTIONS}
-    return names
+        if name in enabled and not all(base in enabled for base in REQUIRES.get(name, ())):
+            enabled.discard(name)
+    return frozenset(enabled)
 
 
 # --- encodings ------------------------------------------------------------------
 
-#: Section ids that a proposal introduced (data count, tags).
-SECTION_NEEDS: dict[int, str] = {12: BULK_MEMORY, 13: EXCEPTIONS}
+#: Section ids that a proposal introduced: the proposal and the section's name.
+SECTION_NEEDS: dict[int, tuple[str, str]] = {
+    12: (BULK_MEMORY, "the data count section"),
+    13: (EXCEPTIONS, "the tag section"),
+}
 #: Element segment flags (beyond 0) by the proposal that introduced them.
 ELEM_FLAG_NEEDS: dict[int, str] = {1: BULK_MEMORY, 2: BULK_MEMORY,
                                    **{flag: REFERENCE_TYPES for flag in range(3, 8)}}
@@ -220,6 +224,8 @@ def needs_message(base: str, proposal: Optional[str], what: str) -> str:
 
 def type_name(t: object) -> str:
     """A type as the text format writes it, shorthands preferred."""
+    if type(t) is int:
+        return f"type index {t}"
     if type(t) is RefType and t.nullable and not t.exact and type(t.heap) is AbsHeapType:
         heap = t.heap.name.lower()
         return {"none": "nullref", "nofunc": "nullfuncref", "noextern": "nullexternref",

@@ -226,7 +226,7 @@ class _FeatureResolver(Resolver):
     def heap(self, h: object) -> object:
         need = heap_missing(h, self.enabled)
         if need is not None:
-            raise InvalidError(f"invalid heap type: {h} requires {need}")
+            raise InvalidError(f"invalid heap type: {type_name(h)} requires {need}")
         return super().heap(h)
 
 
