@@ -466,3 +466,20 @@ def test_hand_built_modules(proposal: str, build, message: str) -> None:
     with pytest.raises(InvalidError) as info:
         validate_module(build(), ALL - {proposal})
     assert str(info.value).startswith(message)
+
+
+def test_element_expressions_with_bulk_memory_alone() -> None:
+    # Bulk memory's element expressions (ref.func, ref.null) predate
+    # reference types; in function bodies those instructions do not.
+    data = wat2wasm("(module (table 2 funcref) (func $f)"
+                    " (elem (i32.const 0) funcref (ref.func $f) (ref.null func)))")
+    bulk = closure({"bulk-memory-operations"})
+    validate_module(decode_module(data, bulk), bulk)
+    validate_module(decode_module(data), bulk)
+    with pytest.raises(MalformedError, match="illegal opcode d0"):
+        decode_module(wat2wasm("(module (func (drop (ref.null func))))"), bulk)
+    # Wasm 1.0 segments list function indices only.
+    with pytest.raises(MalformedError, match="malformed segment kind"):
+        decode_module(data, set())
+    with pytest.raises(InvalidError, match="constant expression required"):
+        validate_module(decode_module(data), set())

@@ -58,7 +58,7 @@ from typing import Callable, Optional
 
 from ..errors import MalformedError
 from ..syntax.module import Module
-from ..syntax.opcodes import IMMEDIATES, PREFIXES, Imm, Op
+from ..syntax.opcodes import DECODE, IMMEDIATES, PREFIXES, Imm, Op
 from ..syntax.types import (
     FUNCREF,
     AbsHeapType,
@@ -76,6 +76,9 @@ from .proposals import (
     BULK_MEMORY,
     CODE_NEEDS,
     CUSTOM_PAGE_SIZES,
+    DATA_FLAG_NEEDS,
+    ELEM_EXPR_OPS,
+    ELEM_FLAG_NEEDS,
     FUNCTION_REFERENCES,
     GC,
     LEGACY_EXCEPTIONS,
@@ -100,10 +103,24 @@ _COMP_NAMES = {StructType: "a struct type", ArrayType: "an array type"}
 _DATA_COUNT_SECTION, _TAG_SECTION = 12, 13
 
 
+#: frozenset argument -> its rules: the common case (a Config's feature set)
+#: costs one dictionary lookup.
+_BY_ARGUMENT: dict[frozenset, SectionRules] = {}
+
+
 def decode_rules(features: Optional[Iterable[str]]) -> SectionRules:
     """The section rules of a feature set (None: every proposal)."""
+    if features is None:
+        return FULL_RULES
+    try:
+        return _BY_ARGUMENT[features]  # type: ignore[index]
+    except (KeyError, TypeError):
+        pass
     enabled = normalise(features)
-    return FULL_RULES if enabled is None else _rules(enabled)
+    rules = FULL_RULES if enabled is None else _rules(enabled)
+    if type(features) is frozenset and len(_BY_ARGUMENT) < 256:
+        _BY_ARGUMENT[features] = rules
+    return rules
 
 
 @functools.lru_cache(maxsize=32)
@@ -122,21 +139,19 @@ def _rules(enabled: frozenset[str]) -> SectionRules:
         table_flags |= ADDR64
     if CUSTOM_PAGE_SIZES in enabled:
         mem_flags |= PAGE_SIZE
-    # Element segment flags: 0 is Wasm 1.0; bulk memory added passive
-    # segments (1) and explicit table indices (2); reference types added
-    # declarative segments (3, 7) and the expression forms (4 to 7).
-    elem_flags = {0}
-    data_flags = {0}
-    if BULK_MEMORY in enabled:
-        elem_flags |= {1, 2}
-        data_flags |= {1, 2}
-    if REFERENCE_TYPES in enabled:
-        elem_flags |= {3, 4, 5, 6, 7}
+    elem_flags = {0} | {f for f, need in ELEM_FLAG_NEEDS.items() if need in enabled}
+    data_flags = {0} | {f for f, need in DATA_FLAG_NEEDS.items() if need in enabled}
+    expr = _expr_tables(enabled)
+    elem_expr = expr
+    if BULK_MEMORY in enabled and REFERENCE_TYPES not in enabled:
+        # Bulk memory's element expressions: ref.null and ref.func.
+        elem_expr = _expr_tables(enabled, ELEM_EXPR_OPS)
     legacy = LEGACY_EXCEPTIONS in enabled
     return SectionRules(
         readers=_checked_readers(enabled),
         order=order,
-        expr=_expr_tables(enabled),
+        expr=expr,
+        elem_expr=elem_expr,
         mem_flags=mem_flags,
         table_flags=table_flags,
         table_init=FUNCTION_REFERENCES in enabled,
@@ -208,11 +223,13 @@ def _memarg_op_reader(memarg: Callable, lane: bool) -> Callable:
     return read
 
 
-def _expr_tables(enabled: frozenset[str]) -> ExprTables:
+def _expr_tables(enabled: frozenset[str], keep: frozenset = frozenset()) -> ExprTables:
+    """The instruction tables of ``enabled``; the instructions in ``keep``
+    stay whatever they need."""
     kinds, ops, simple, readers, prefixed, memarg = FULL_TABLES
     kinds, readers, prefixed = list(kinds), list(readers), dict(prefixed)
     for key, needs in CODE_NEEDS.items():
-        if missing(needs, enabled) is not None:
+        if missing(needs, enabled) is not None and DECODE[key][0] not in keep:
             prefix, code = key
             if prefix is None:
                 kinds[code] = KIND_ILLEGAL

@@ -123,9 +123,15 @@ SECTION_NEEDS: dict[int, tuple[str, str]] = {
     12: (BULK_MEMORY, "the data count section"),
     13: (EXCEPTIONS, "the tag section"),
 }
-#: Element segment flags (beyond 0) by the proposal that introduced them.
-ELEM_FLAG_NEEDS: dict[int, str] = {1: BULK_MEMORY, 2: BULK_MEMORY,
-                                   **{flag: REFERENCE_TYPES for flag in range(3, 8)}}
+#: Element segment flags (beyond 0) by the proposal that introduced them:
+#: bulk memory the passive, explicitly indexed and expression forms,
+#: reference types the declarative ones.
+ELEM_FLAG_NEEDS: dict[int, str] = {1: BULK_MEMORY, 2: BULK_MEMORY, 3: REFERENCE_TYPES,
+                                   4: BULK_MEMORY, 5: BULK_MEMORY, 6: BULK_MEMORY,
+                                   7: REFERENCE_TYPES}
+#: The instructions an element segment's expressions may use with bulk
+#: memory alone (its element expressions predate reference types).
+ELEM_EXPR_OPS: frozenset[Op] = frozenset({Op.REF_NULL, Op.REF_FUNC})
 #: Data segment flags (beyond 0) by the proposal that introduced them.
 DATA_FLAG_NEEDS: dict[int, str] = {1: BULK_MEMORY, 2: BULK_MEMORY}
 #: Limits flag bits by the proposal that introduced them.

@@ -303,6 +303,7 @@ def _read_elems(data: bytes, pos: int, st: DecodeState) -> int:
     module = st.module
     rules = st.rules
     allowed, tables, func_elem = rules.elem_flags, rules.expr, rules.func_elem
+    elem_tables = rules.elem_expr
     n, pos = count(data, pos)
     append = module.elems.append
     for _ in range(n):
@@ -326,7 +327,7 @@ def _read_elems(data: bytes, pos: int, st: DecodeState) -> int:
                 rt, pos = reftype(data, pos)
             else:
                 rt = FUNCREF
-            init, pos = _expressions(data, pos, tables)
+            init, pos = _expressions(data, pos, elem_tables)
         else:
             if flags & 3:
                 pos = _elem_kind(data, pos)
@@ -438,8 +439,10 @@ class SectionRules:
     readers: dict = field(default_factory=lambda: READERS)
     #: section id -> rank in the section order (absent: not a section)
     order: dict = field(default_factory=lambda: ORDER)
-    #: the instruction tables of every expression
+    #: the instruction tables of every expression but element expressions
     expr: ExprTables = FULL_TABLES
+    #: the instruction tables of the expressions of element segments
+    elem_expr: ExprTables = FULL_TABLES
     #: limits flags allowed for memories and for tables
     mem_flags: int = MEMORY_FLAGS
     table_flags: int = TABLE_FLAGS

@@ -60,6 +60,7 @@ from typing import Callable, Optional
 from ..binary.proposals import (
     BULK_MEMORY,
     CUSTOM_PAGE_SIZES,
+    ELEM_EXPR_OPS,
     EXTENDED_CONST,
     FUNCTION_REFERENCES,
     GC,
@@ -130,10 +131,24 @@ class ValidRules:
         return e.type
 
 
+#: frozenset argument -> its rules: the common case (a Config's feature set)
+#: costs one dictionary lookup.
+_BY_ARGUMENT: dict[frozenset, Optional[ValidRules]] = {}
+
+
 def valid_rules(features: Optional[Iterable[str]]) -> Optional[ValidRules]:
     """The rules of a feature set, or None when every proposal is enabled."""
+    if features is None:
+        return None
+    try:
+        return _BY_ARGUMENT[features]  # type: ignore[index]
+    except (KeyError, TypeError):
+        pass
     enabled = normalise(features)
-    return None if enabled is None else _rules(enabled)
+    rules = None if enabled is None else _rules(enabled)
+    if type(features) is frozenset and len(_BY_ARGUMENT) < 256:
+        _BY_ARGUMENT[features] = rules
+    return rules
 
 
 @functools.lru_cache(maxsize=32)
@@ -177,14 +192,18 @@ def _arity_checked(handler: Callable) -> Callable:
 def _validator_class(enabled: frozenset[str], elem: bool) -> type:
     """A CodeValidator without the instructions of disabled proposals.
 
-    ``elem``: for element segment expressions without reference types,
-    where the only expression is the function index form ``ref.func x``.
+    ``elem``: for element segment expressions without reference types:
+    ``ref.func x`` (function indices, Wasm 1.0) and, with bulk memory, the
+    element expression ``ref.null func``.
     """
+    elem_ops = frozenset()
+    if elem:
+        elem_ops = ELEM_EXPR_OPS if BULK_MEMORY in enabled else frozenset({Op.REF_FUNC})
     simple = dict(SIMPLE)
     handlers = dict(HANDLERS)
     for op, needs in OP_NEEDS.items():
         need = missing(needs, enabled)
-        if need is not None and not (elem and op is Op.REF_FUNC):
+        if need is not None and op not in elem_ops:
             simple.pop(op, None)
             handlers[op] = _disabled(op, need)
     if MULTI_VALUE not in enabled:
@@ -194,7 +213,7 @@ def _validator_class(enabled: frozenset[str], elem: bool) -> type:
     if EXTENDED_CONST not in enabled:
         const_ops = const_ops - _EXTENDED_CONST_OPS
     if elem:
-        const_ops = frozenset({Op.REF_FUNC, Op.END})
+        const_ops = elem_ops | {Op.END}
     attrs = {"simple": simple, "handlers": handlers, "const_ops": const_ops}
     return type("RestrictedCodeValidator", (CodeValidator,), attrs)
 
