@@ -483,3 +483,49 @@ def test_element_expressions_with_bulk_memory_alone() -> None:
         decode_module(data, set())
     with pytest.raises(InvalidError, match="constant expression required"):
         validate_module(decode_module(data), set())
+
+
+_NO_MULTI_MEMORY = ALL - {"multi-memory"}
+_NO_REFERENCE_TYPES = ALL - {"reference-types"} - dependants("reference-types")
+
+
+@pytest.mark.parametrize("features, good, bad, instr", [
+    (_NO_MULTI_MEMORY, b"\x40\x00", b"\x40\x01", (Op.MEMORY_GROW, 0)),
+    (_NO_MULTI_MEMORY, b"\xfc\x08\x03\x00", b"\xfc\x08\x03\x01", (Op.MEMORY_INIT, 3, 0)),
+    (_NO_MULTI_MEMORY, b"\xfc\x0a\x00\x00", b"\xfc\x0a\x00\x01", (Op.MEMORY_COPY, 0, 0)),
+    (_NO_MULTI_MEMORY, b"\xfc\x0b\x00", b"\xfc\x0b\x80\x00", (Op.MEMORY_FILL, 0)),
+    (_NO_REFERENCE_TYPES, b"\x11\x02\x00", b"\x11\x02\x01", (Op.CALL_INDIRECT, 2, 0)),
+    (_NO_REFERENCE_TYPES, b"\xfc\x0c\x04\x00", b"\xfc\x0c\x04\x01", (Op.TABLE_INIT, 4, 0)),
+    (_NO_REFERENCE_TYPES, b"\xfc\x0e\x00\x00", b"\xfc\x0e\x01\x00", (Op.TABLE_COPY, 0, 0)),
+], ids=["memory.grow", "memory.init", "memory.copy", "memory.fill", "call_indirect",
+        "table.init", "table.copy"])
+def test_reserved_bytes_before_multiple_memories_and_tables(features, good, bad, instr) -> None:
+    from tests.test_binary import func_module
+
+    # The bodies need not validate: only their decoding is checked.
+    assert decode_module(func_module(good + b"\x0b"), features).funcs[0].body[0] == instr
+    decode_module(func_module(bad + b"\x0b"))
+    with pytest.raises(MalformedError, match="zero byte expected"):
+        decode_module(func_module(bad + b"\x0b"), features)
+
+
+def test_atomic_and_vector_memory_arguments_follow_the_older_format() -> None:
+    from tests.test_binary import func_module
+
+    atomic = b"\xfe\x10\x42\x00\x00\x0b"  # i32.atomic.load, flags 0x42, memidx 0, offset 0
+    assert decode_module(func_module(atomic)).funcs[0].body[0] == (Op.I32_ATOMIC_LOAD, 2, 0, 0)
+    assert decode_module(func_module(atomic), _NO_MULTI_MEMORY).funcs[0].body[0][:3] == (
+        Op.I32_ATOMIC_LOAD, 0x42, 0)
+    lane = b"\xfd\x54\x00\x80\x80\x80\x80\x10\x00\x0b"  # v128.load8_lane offset=2**32 lane 0
+    decode_module(func_module(lane))
+    with pytest.raises(MalformedError, match="integer too large"):
+        decode_module(func_module(lane), ALL - {"memory64"})
+
+
+def test_tag_exports_need_exception_handling() -> None:
+    data = module(section(7, vec([b"\x01t\x04\x00"])))
+    decode_module(data)  # well-formed; the unknown tag is for the validator
+    with pytest.raises(MalformedError, match="malformed export kind"):
+        decode_module(data, ALL - {"exception-handling"})
+    with pytest.raises(MalformedError, match="malformed export kind"):
+        decode_module(module(section(7, vec([b"\x01t\x05\x00"]))))

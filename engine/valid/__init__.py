@@ -2,7 +2,9 @@
 expressions.
 
 ``validate_module(module) -> ModuleInfo`` checks a decoded module and
-returns its resolved types (see :mod:`engine.valid.context`). Canonical
+returns its resolved types (see :mod:`engine.valid.context`);
+``validate_module(module, features)`` applies the rules of a set of
+proposals (see :mod:`engine.valid.features`). Canonical
 types live in :mod:`engine.valid.canon`; matching of value, reference and
 external types in :mod:`engine.valid.subtyping`.
 """
