@@ -529,3 +529,32 @@ def test_tag_exports_need_exception_handling() -> None:
         decode_module(data, ALL - {"exception-handling"})
     with pytest.raises(MalformedError, match="malformed export kind"):
         decode_module(module(section(7, vec([b"\x01t\x05\x00"]))))
+
+
+def test_mutated_modules_get_the_documented_errors_under_restricted_sets() -> None:
+    # Seeded; each restricted set sees mutations of the same valid modules
+    # plus the modules of every case above.
+    import random
+
+    from tests.test_binary import sample_modules
+    from tests.test_binary_fuzz import _mutate
+
+    rng = random.Random(0xFEA7)
+    seeds = sample_modules() + [c.binary() for c in CASES]
+    sets = [frozenset(), closure({"bulk-memory-operations", "multi-value"}),
+            _NO_MULTI_MEMORY, _NO_REFERENCE_TYPES, ALL - {"gc"}, ALL - {"simd", "memory64"}]
+    outcomes = {"valid": 0, "malformed": 0, "invalid": 0}
+    for i in range(3000):
+        data = _mutate(rng, seeds[i % len(seeds)]) if i % 4 else seeds[i % len(seeds)]
+        features = sets[i % len(sets)]
+        try:
+            m = decode_module(data, features)
+        except MalformedError:
+            outcomes["malformed"] += 1
+            continue
+        try:
+            validate_module(m, features)
+            outcomes["valid"] += 1
+        except InvalidError:
+            outcomes["invalid"] += 1
+    assert outcomes["valid"] > 100 and outcomes["malformed"] > 1000 and outcomes["invalid"] > 20, outcomes
