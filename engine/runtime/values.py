@@ -59,8 +59,9 @@ def _to_f32(x: float) -> float:
 
 
 def _int_to_wasm(v: Any, bits: int, what: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, int):
-        if hasattr(v, "__index__") and not isinstance(v, bool):
+    if type(v) is not int:
+        # bools are ints (True is 1); so is anything with __index__
+        if hasattr(v, "__index__") and not isinstance(v, float):
             v = v.__index__()
         else:
             raise UsageError(f"expected an int for {what}, got {type(v).__name__}")
