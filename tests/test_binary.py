@@ -626,7 +626,7 @@ IMMEDIATE_CASES: dict[Imm, list[tuple[bytes, tuple]]] = {
     Imm.SHUFFLE: [(bytes(range(31, 15, -1)), (tuple(range(31, 15, -1)),))],
     Imm.LANE: [(b"\x07", (7,))],
     Imm.HEAPTYPE: [(b"\x70", (_FUNC_HEAP,)), (b"\x6b", (AbsHeapType.STRUCT,)), (uleb(130), (130,)),
-                   (b"\x62\x01", (1,))],
+                   (b"\x62\x01", (1, True))],  # ref.null (exact 1): the exact marker is kept
     Imm.REFTYPE: [(b"\x6e", (RefType(False, AbsHeapType.ANY),)), (uleb(2), (RefType(False, 2),)),
                   (b"\x62\x02", (RefType(False, 2, True),))],
     Imm.REFTYPE_NULL: [(b"\x6c", (RefType(True, AbsHeapType.I31),))],

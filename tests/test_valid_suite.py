@@ -40,10 +40,6 @@ KNOWN_CONFLICTS: dict[str, str] = {
     **{f"proposals__threads__memory:{n}": _MULTI for n in (14, 15)},
     "proposals__custom-descriptors__br_on_cast:211": _CAST,
     "proposals__custom-descriptors__br_on_cast_fail:226": _CAST,
-    "proposals__custom-descriptors__br_on_cast_desc_eq:3": _CAST,
-    "proposals__custom-descriptors__br_on_cast_desc_eq:456": _CAST,
-    "proposals__custom-descriptors__br_on_cast_desc_eq_fail:3": _CAST,
-    "proposals__custom-descriptors__br_on_cast_desc_eq_fail:432": _CAST,
 }
 
 VALID_KINDS = {

@@ -153,9 +153,10 @@ def _read_lane(data, pos, op):
 
 def _read_heaptype(data, pos, op):
     # ref.null: the custom-descriptors proposal allows an exact marker,
-    # which adds nothing (a null reference of type ht is always exact).
-    ht, pos = _heaptype_maybe_exact(data, pos)
-    return (op, ht[0]), pos
+    # which makes the null's type exact: (op, ht, True); the unmarked form
+    # stays (op, ht).
+    (ht, exact), pos = _heaptype_maybe_exact(data, pos)
+    return ((op, ht, True) if exact else (op, ht)), pos
 
 
 def _read_reftype(data, pos, op):

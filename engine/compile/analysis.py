@@ -19,7 +19,8 @@ _OPENERS = frozenset({Op.BLOCK, Op.LOOP, Op.IF, Op.TRY_TABLE, Op.TRY})
 _TRY_TABLE, _END, _ELSE, _CATCH, _CATCH_ALL, _DELEGATE = (
     Op.TRY_TABLE, Op.END, Op.ELSE, Op.CATCH, Op.CATCH_ALL, Op.DELEGATE)
 _BR_LIKE = frozenset({Op.BR, Op.BR_IF, Op.BR_ON_NULL, Op.BR_ON_NON_NULL,
-                      Op.BR_ON_CAST, Op.BR_ON_CAST_FAIL})
+                      Op.BR_ON_CAST, Op.BR_ON_CAST_FAIL,
+                      Op.BR_ON_CAST_DESC_EQ, Op.BR_ON_CAST_DESC_EQ_FAIL})
 _BR_TABLE, _RETHROW = Op.BR_TABLE, Op.RETHROW
 _LOCAL_WRITES = frozenset({Op.LOCAL_SET, Op.LOCAL_TEE})
 _MIDDLES = frozenset({Op.ELSE, Op.CATCH, Op.CATCH_ALL})

@@ -229,7 +229,8 @@ class FlatTranslator(Translator):
 
 _FLAT: dict = {}
 _BRANCHES = frozenset({Op.BR, Op.BR_IF, Op.BR_TABLE, Op.BR_ON_NULL, Op.BR_ON_NON_NULL,
-                       Op.BR_ON_CAST, Op.BR_ON_CAST_FAIL})
+                       Op.BR_ON_CAST, Op.BR_ON_CAST_FAIL,
+                       Op.BR_ON_CAST_DESC_EQ, Op.BR_ON_CAST_DESC_EQ_FAIL})
 
 
 def _h(*ops):

@@ -1909,3 +1909,69 @@ def _install_simd() -> None:
 
 
 _install_simd()
+
+
+# -- custom descriptors -------------------------------------------------------------------
+# struct.new_desc, struct.new_default_desc, ref.get_desc, ref.cast_desc_eq and
+# br_on_cast_desc_eq[_fail]. The semantics live in engine.runtime.descriptors;
+# its helpers reach the code as pooled constants.
+
+
+def _desc_helper(self: Translator, name: str, *args) -> str:
+    """The pooled name of a helper of :mod:`engine.runtime.descriptors`
+    (a factory when ``args`` are given: called with them once, here)."""
+    from ..runtime import descriptors
+
+    value = getattr(descriptors, name)
+    return self.ctx.constant(value(*args) if args else value)
+
+
+@handles(Op.STRUCT_NEW_DESC)
+def _struct_new_desc(self: Translator, ins, pc):
+    fields = self.ctx.comp(ins[1]).fields
+    desc = self.pop()
+    vals = self.pop_n(len(fields))
+    ty = self.ctx.use(f"TY{ins[1]}")
+    new = _desc_helper(self, "new_struct_desc")
+    items = ", ".join(_packed_text(v, f.storage) for v, f in zip(vals, fields))
+    self.push_temp(f"{new}({ty}, [{items}], {desc.text})")
+
+
+@handles(Op.STRUCT_NEW_DEFAULT_DESC)
+def _struct_new_default_desc(self: Translator, ins, pc):
+    fields = self.ctx.comp(ins[1]).fields
+    desc = self.pop()
+    ty = self.ctx.use(f"TY{ins[1]}")
+    new = _desc_helper(self, "new_struct_desc")
+    items = ", ".join(_default_text(self, f.storage) for f in fields)
+    self.push_temp(f"{new}({ty}, [{items}], {desc.text})")
+
+
+@handles(Op.REF_GET_DESC)
+def _ref_get_desc(self: Translator, ins, pc):
+    r = _nonnull(self, self.pop())
+    self.push_temp(f"{r}.desc")
+
+
+@handles(Op.REF_CAST_DESC_EQ)
+def _ref_cast_desc_eq(self: Translator, ins, pc):
+    cast = _desc_helper(self, "make_desc_cast", ins[1].nullable)
+    desc = self.atom(self.pop())
+    v = self.atom(self.pop())
+    self.emit(f"{cast}({v}, {desc})")
+    self.stack.append(_Entry(v, 0, True))
+
+
+@handles(Op.BR_ON_CAST_DESC_EQ, Op.BR_ON_CAST_DESC_EQ_FAIL)
+def _br_on_cast_desc_eq(self: Translator, ins, pc):
+    label, rt2 = ins[1], ins[3]
+    test = _desc_helper(self, "make_desc_test", rt2.nullable)
+    desc = self.atom(self.pop())
+    v = self.atom(self.pop())
+    self.stack.append(_Entry(v, 0, True))
+    f = self.cur()
+    self.ensure_depth(f.blocks, f.indent + 1)
+    neg = "" if ins[0] == Op.BR_ON_CAST_DESC_EQ else "not "
+    self.emit(f"if {neg}{test}({v}, {desc}):")
+    with self.indented():  # both lowerings: the general one indents its own way
+        self.branch(label)

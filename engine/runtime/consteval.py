@@ -8,7 +8,7 @@ stack interpreter is the right tool here; function bodies are translated.
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import Any, Optional
 
 from ..errors import InstantiationError
 from ..syntax.opcodes import Op
@@ -64,10 +64,25 @@ def evaluate(expr: tuple, inst: Any) -> Any:
         elif op == Op.END:
             break
         else:
-            from . import gc
-
-            handler = gc.CONST_OPS.get(op) if hasattr(gc, "CONST_OPS") else None
+            handler = _extended_ops().get(op)
             if handler is None:
                 raise InstantiationError(f"unsupported instruction {op.name} in a constant expression")
             handler(ins, stack, inst)
     return stack[-1] if stack else None
+
+
+_EXTENDED: Optional[dict] = None
+
+
+def _extended_ops() -> dict:
+    """The constant instructions of GC and custom descriptors: op ->
+    ``handler(ins, stack, inst)`` (imported on first use: most modules
+    never need them; built whole before it is published, for threads)."""
+    global _EXTENDED
+    table = _EXTENDED
+    if table is None:
+        from . import descriptors, gc
+
+        table = {**gc.CONST_OPS, **descriptors.CONST_OPS}
+        _EXTENDED = table
+    return table

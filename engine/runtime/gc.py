@@ -3,7 +3,8 @@
 Representation (inside the engine):
 
 * a struct is a :class:`StructRef`: a Python ``list`` of its field values
-  with a ``type`` attribute (its canonical DefType); an array is an
+  with a ``type`` attribute (its canonical DefType) and, for types with a
+  custom descriptor, a ``desc`` attribute; an array is an
   :class:`ArrayRef`, the same for its elements. Packed fields (i8, i16) hold
   the unsigned truncated value. Python's own collector reclaims them.
 * an ``i31ref`` is a plain Python ``int`` in ``[0, 2**31)``: no other
@@ -38,9 +39,11 @@ MAX_ARRAY_LENGTH = 1 << 27
 
 
 class StructRef(list):
-    """A GC struct (opaque to the host)."""
+    """A GC struct (opaque to the host). ``desc`` holds the descriptor of a
+    struct whose type has one (custom descriptors; unset otherwise, see
+    :mod:`engine.runtime.descriptors`)."""
 
-    __slots__ = ("type",)
+    __slots__ = ("type", "desc")
 
     def __repr__(self) -> str:
         return f"<struct {self.type!r}>"

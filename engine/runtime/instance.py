@@ -177,6 +177,9 @@ def instantiate(store, module, externs: Sequence[Any]) -> Instance:
                                         + len(inst.globals) + len(inst.tags)]
         if not extern_sub(extern_type_of(item), expected):
             raise LinkError(f"{where}: incompatible import type")
+        if imp.exact and item.type is not expected:
+            # custom descriptors: an exact import takes no proper subtype
+            raise LinkError(f"{where}: incompatible import type (not exactly {expected!r})")
         if kind == ExternKind.FUNC:
             inst.funcs.append(item)
         elif kind == ExternKind.TABLE:

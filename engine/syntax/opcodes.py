@@ -27,7 +27,9 @@ F32, F64        the raw IEEE bit pattern as an int (NaN payloads intact)
 V128            the 128-bit value as an unsigned int (little-endian lanes)
 SHUFFLE         ``lanes: tuple[int, ...]`` (16 entries)
 LANE            lane index
-HEAPTYPE        a heap type (AbsHeapType or type index)
+HEAPTYPE        a heap type (AbsHeapType or type index); ``ref.null`` with
+                the custom-descriptors exact marker adds ``True``
+                (``(op, ht, True)``: the null's type is exact)
 REFTYPE         a RefType (``ref.test``/``ref.cast``; both binary forms,
                 nullable and not, decode to the same Op)
 CASTOP          ``label, rt1: RefType, rt2: RefType`` (br_on_cast[_fail])

@@ -33,7 +33,7 @@ from ..syntax.types import (
 from .canon import DefType
 from .context import ModuleInfo, Resolver, blocktype
 from .signatures import LANES, MEMORY, SIMPLE
-from .subtyping import BOT, ref_sub, results_sub, top_heap, val_sub
+from .subtyping import BOT, bottom_heap, ref_sub, results_sub, top_heap, val_sub
 
 # Frame kinds.
 BLOCK, LOOP, IF, ELSE, TRY_TABLE, TRY, CATCH, CATCH_ALL, FUNC = range(9)
@@ -96,13 +96,17 @@ class CodeValidator:
     ``const`` switches on the constant-expression rules.
 
     The class attributes ``simple``, ``handlers`` and ``const_ops`` are the
-    instruction set; a restricted feature set validates with a subclass
-    that overrides them (see :mod:`engine.valid.features`).
+    instruction set, ``relaxed_casts`` the custom-descriptors cast rule; a
+    restricted feature set validates with a subclass that overrides them
+    (see :mod:`engine.valid.features`).
     """
 
     simple: dict = SIMPLE
     handlers: dict = HANDLERS
     const_ops: frozenset = CONST_OPS
+    #: ``br_on_cast``/``br_on_cast_fail`` need only a common supertype of
+    #: their two types (custom descriptors), not ``rt2 <: rt1`` (Wasm 3.0).
+    relaxed_casts: bool = False
 
     def __init__(
         self,
@@ -838,7 +842,8 @@ for _op in LANES:
 
 @_on(Op.REF_NULL)
 def _ref_null(v: CodeValidator, i: tuple) -> None:
-    v.vals.append(RefType(True, v.res.heap(i[1])))
+    # Custom descriptors: ``ref.null (exact ht)`` is of the exact type.
+    v.vals.append(RefType(True, v.res.heap(i[1]), len(i) > 2 and i[2] is True))
 
 
 @_on(Op.REF_IS_NULL)
@@ -859,7 +864,9 @@ def _ref_func(v: CodeValidator, i: tuple) -> None:
     dt = v.func(x)
     if not v.const and x not in v.info.refs:
         raise InvalidError("undeclared function reference")
-    v.vals.append(RefType(False, dt))
+    # A function imported without ``exact`` may be of any subtype of its
+    # declared type; every other function is exactly of its type.
+    v.vals.append(RefType(False, dt, x not in v.info.inexact_funcs))
 
 
 @_on(Op.BR_ON_NULL)
@@ -893,11 +900,22 @@ def _diff(rt1: RefType, rt2: RefType) -> RefType:
     return rt1
 
 
+def _check_cast_pair(rt1: RefType, rt2: RefType, relaxed: bool) -> None:
+    """The source and target types of a branching cast: Wasm 3.0 requires
+    ``rt2 <: rt1``; the custom-descriptors proposal only a common supertype
+    (the same hierarchy), nullability included by taking the nullable top."""
+    if relaxed:
+        if top_heap(rt1.heap) is top_heap(rt2.heap):
+            return
+    elif ref_sub(rt2, rt1):
+        return
+    raise _mismatch(f"cast type {rt2} does not match {rt1}")
+
+
 def _cast_types(v: CodeValidator, i: tuple) -> tuple[tuple, RefType, RefType]:
     labels = _last_ref_label(v, i[1])
     rt1, rt2 = v.res.ref(i[2]), v.res.ref(i[3])
-    if not ref_sub(rt2, rt1):
-        raise _mismatch(f"cast type {rt2} does not match {rt1}")
+    _check_cast_pair(rt1, rt2, v.relaxed_casts)
     v.pop_expect(rt1)
     return labels, rt1, rt2
 
@@ -1164,12 +1182,23 @@ def _struct_new_default_desc(v: CodeValidator, i: tuple) -> None:
     v.vals.append(_exact(dt))
 
 
+def _is_bottom(h: object) -> bool:
+    """The heap type of unreachable code, or the bottom of a hierarchy."""
+    return h is BOT or (type(h) is AbsHeapType and bottom_heap(h) is h)
+
+
 def _ref_get_desc(v: CodeValidator, i: tuple) -> None:
     dt = v.res.deftype(i[1])
     if dt.descriptor is None:
         raise InvalidError("type without descriptor")
     operand = v.pop_expect(RefType(True, dt))
-    exact = type(operand) is RefType and operand.exact and operand.heap is dt  # type: ignore[union-attr]
+    # The descriptor is exact when the operand is: exactly of type x, or of a
+    # bottom type (which matches the exact type as well).
+    if operand is None:
+        exact = True
+    else:
+        h = operand.heap  # type: ignore[union-attr]
+        exact = _is_bottom(h) or (operand.exact and h is dt)  # type: ignore[union-attr]
     v.vals.append(RefType(False, dt.descriptor, exact))
 
 
@@ -1192,8 +1221,8 @@ def _ref_cast_desc_eq(v: CodeValidator, i: tuple) -> None:
 def _cast_desc_types(v: CodeValidator, i: tuple) -> tuple[tuple, RefType, RefType]:
     labels = _last_ref_label(v, i[1])
     rt1, rt2 = v.res.ref(i[2]), v.res.ref(i[3])
-    if not ref_sub(rt2, rt1):
-        raise _mismatch(f"cast type {rt2} does not match {rt1}")
+    # A proposal's own instruction: always its relaxed rule.
+    _check_cast_pair(rt1, rt2, True)
     v.pop_expect(_descriptor_of(v, rt2))
     v.pop_expect(rt1)
     return labels, rt1, rt2

@@ -57,6 +57,9 @@ class ModuleInfo:
     elems: list[RefType] = field(default_factory=list)
     n_datas: int = 0
     refs: frozenset = frozenset()
+    #: Functions imported without ``exact`` (custom descriptors): a
+    #: reference to one of them is not known to have exactly its type.
+    inexact_funcs: frozenset = frozenset()
     imports: list[ExternType] = field(default_factory=list)
     exports: dict[str, tuple[ExternKind, int]] = field(default_factory=dict)
     code: list[FuncInfo] = field(default_factory=list)

@@ -121,10 +121,13 @@ def _declared_refs(module: Module) -> frozenset:
 
 
 def _imports(module: Module, info: ModuleInfo, res: Resolver) -> None:
+    inexact = []
     for imp in module.imports:
         kind, desc = imp.kind, imp.desc
         if kind == ExternKind.FUNC:
             dt = res.functype(desc)
+            if not imp.exact:
+                inexact.append(len(info.funcs))
             info.funcs.append(dt)
             info.imports.append(dt)
         elif kind == ExternKind.TABLE:
@@ -145,6 +148,7 @@ def _imports(module: Module, info: ModuleInfo, res: Resolver) -> None:
             info.imports.append(TagDesc(dt))
         else:
             raise InvalidError(f"malformed import kind {kind!r}")
+    info.inexact_funcs = frozenset(inexact)
     info.n_imported_funcs = len(info.funcs)
     info.n_imported_tables = len(info.tables)
     info.n_imported_mems = len(info.mems)

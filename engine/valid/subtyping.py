@@ -121,7 +121,9 @@ def heap_sub(h1: object, h2: object) -> bool:
 
 def ref_sub(r1: RefType, r2: RefType) -> bool:
     """``r1 <: r2`` for resolved reference types (custom-descriptors exact
-    types included: an exact type matches only itself or its inexact form)."""
+    types included: an exact type matches only itself, its inexact form and
+    what that matches; the bottom of a hierarchy, exact or not, matches
+    every exact type of it)."""
     if r1 is r2:
         return True
     if r1.nullable and not r2.nullable:
@@ -130,10 +132,10 @@ def ref_sub(r1: RefType, r2: RefType) -> bool:
         h1 = r1.heap
         if h1 is BOT:
             return True
-        if r1.exact:
-            return h1 is r2.heap
-        # Only bottom types inhabit an exact type without being exact.
-        return type(h1) is AbsHeapType and heap_sub(h1, r2.heap) and h1 is bottom_heap(h1)
+        if type(h1) is AbsHeapType and h1 is _ABS_BOTTOM[h1]:
+            # (ref null? exact? none) <: (ref null? exact ht) for ht below any
+            return heap_sub(h1, r2.heap)
+        return r1.exact and h1 is r2.heap
     return heap_sub(r1.heap, r2.heap)
 
 
