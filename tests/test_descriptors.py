@@ -15,8 +15,9 @@ import pytest
 
 import engine
 from engine.binary import decode_module
-from engine.errors import InvalidError, LinkError, Trap, TrapCode
+from engine.errors import InvalidError, LinkError, MalformedError, Trap, TrapCode
 from engine.runtime.gc import StructRef
+from engine.runtime.store import FEATURES
 from engine.syntax.opcodes import Op
 from engine.valid import validate_module
 from tests.watutil import wat2wasm
@@ -270,3 +271,37 @@ def test_exact_function_imports_match_only_the_exact_type() -> None:
     lk = engine.Linker(eng)
     lk.define(store, "m", "f", ex["sub"])
     lk.instantiate(store, engine.Module(eng, wat2wasm(text)))
+
+
+# --- the custom-descriptors feature switch ------------------------------------------
+
+ALL_BUT = frozenset(FEATURES) - {"custom-descriptors"}
+WIDENING = "(module (func (param eqref) (result anyref) (br_on_cast 0 eqref anyref (local.get 0))))"
+
+
+def test_branching_casts_follow_wasm_3_without_custom_descriptors() -> None:
+    m = decode_module(wat2wasm(WIDENING))
+    validate_module(m)  # the proposal's rule: a common supertype suffices
+    with pytest.raises(InvalidError, match="type mismatch: cast type"):
+        validate_module(m, ALL_BUT)
+    # a downcast is valid either way
+    down = "(module (func (param anyref) (result anyref) (br_on_cast 0 anyref eqref (local.get 0))))"
+    validate_module(decode_module(wat2wasm(down)), ALL_BUT)
+
+
+def test_the_proposal_is_switched_off_in_both_layers() -> None:
+    clause = wat2wasm(f"(module {DESC})")
+    with pytest.raises(MalformedError, match="requires custom-descriptors"):
+        decode_module(clause, ALL_BUT)
+    with pytest.raises(InvalidError, match="descriptors require custom-descriptors"):
+        validate_module(decode_module(clause), ALL_BUT)
+    null = wat2wasm("(module (type $t (struct)) (func (drop (ref.null (exact $t)))))")
+    with pytest.raises(MalformedError, match="requires custom-descriptors"):
+        decode_module(null, ALL_BUT)
+    with pytest.raises(InvalidError, match="exact null of type index 0 requires custom-descriptors"):
+        validate_module(decode_module(null), ALL_BUT)
+    # through the embedding API
+    eng = engine.Engine(engine.Config(features=set(ALL_BUT)))
+    with pytest.raises(MalformedError):
+        engine.Module(eng, clause)
+    engine.Module(engine.Engine(), clause)

@@ -192,6 +192,18 @@ CASES = [
          " (i64.add128 (local.get 0) (local.get 1) (local.get 2) (local.get 3)) (drop)))",
          "decode", "illegal opcode fc"),
     Case("custom-page-sizes", "(module (memory 1 (pagesize 1)))", "decode", "malformed limits flags"),
+    Case("custom-descriptors",
+         "(module (rec (type $a (descriptor $b) (struct)) (type $b (describes $a) (struct))))",
+         "decode", "malformed definition type"),
+    Case("custom-descriptors", "(module (type $t (struct)) (func (param (ref (exact $t)))))",
+         "decode", "malformed value type"),
+    Case("custom-descriptors", "(module (type $t (struct)) (func (drop (ref.null (exact $t)))))",
+         "decode", "malformed reference type"),
+    Case("custom-descriptors", '(module (type $f (func)) (import "m" "f" (func (exact (type $f)))))',
+         "decode", "malformed import kind"),
+    # Wasm 3.0 requires a branching cast's target to match its source
+    Case("custom-descriptors", "(module (func (result anyref) (br_on_cast 0 eqref anyref (unreachable))))",
+         "validate", "type mismatch"),
 ]
 
 CASE_PARAMS = [pytest.param(c, id=c.id) for c in CASES]

@@ -31,8 +31,10 @@ function-references       non-null and indexed reference types; table
                           initialisers ("malformed reference type"); segments
                           of function indices have type funcref again
 gc                        struct, array, sub and recursive types ("malformed
-                          definition type"); the GC heap types; exact types
-                          and exact function imports
+                          definition type"); the GC heap types
+custom-descriptors        ``describes``/``descriptor`` clauses ("malformed
+                          definition type"); exact reference types (also
+                          ``ref.null (exact ht)``) and exact function imports
 exception-handling        the tag section, tag imports and exports (unless
                           exception-handling-legacy); the ``exn`` heap types
 simd                      ``v128`` ("malformed value type")
@@ -75,6 +77,7 @@ from .leb128 import u32, u64
 from .proposals import (
     BULK_MEMORY,
     CODE_NEEDS,
+    CUSTOM_DESCRIPTORS,
     CUSTOM_PAGE_SIZES,
     DATA_FLAG_NEEDS,
     ELEM_EXPR_OPS,
@@ -157,7 +160,7 @@ def _rules(enabled: frozenset[str]) -> SectionRules:
         table_init=FUNCTION_REFERENCES in enabled,
         tags=legacy,
         last_export_kind=ExternKind.TAG if legacy else ExternKind.GLOBAL,
-        exact_imports=GC in enabled,
+        exact_imports=CUSTOM_DESCRIPTORS in enabled,
         elem_flags=frozenset(elem_flags),
         data_flags=frozenset(data_flags),
         func_elem=_REF_FUNC if FUNCTION_REFERENCES in enabled else FUNCREF,
@@ -292,6 +295,7 @@ def _check_table_elem(rt: RefType, enabled: frozenset[str]) -> None:
 
 def _check_types(module: Module, enabled: frozenset[str]) -> None:
     gc = GC in enabled
+    descriptors = CUSTOM_DESCRIPTORS in enabled
     if not gc:
         for _, group in module.rec_groups:
             if len(group.subtypes) > 1:
@@ -305,6 +309,8 @@ def _check_types(module: Module, enabled: frozenset[str]) -> None:
                 raise _fail(msg.TYPE_FORM, "a subtype declaration", GC)
             if sub.describes is not None or sub.descriptor is not None:
                 raise _fail(msg.TYPE_FORM, "a descriptor clause", GC)
+        elif not descriptors and (sub.describes is not None or sub.descriptor is not None):
+            raise _fail(msg.TYPE_FORM, "a descriptor clause", CUSTOM_DESCRIPTORS)
         if type(comp) is FuncType:
             for t in comp.params:
                 _check_val(t, enabled)
@@ -371,6 +377,8 @@ def _check_instr(instr: tuple, how: int, enabled: frozenset[str]) -> None:
             _check_val(t, enabled)
     elif how == _HEAP:
         need = heap_missing(instr[1], enabled)
+        if need is None and len(instr) > 2:  # ref.null (exact ht)
+            need = missing((GC, CUSTOM_DESCRIPTORS), enabled)
         if need is not None:
             raise _fail(msg.REFTYPE, instr[1], need)
     else:

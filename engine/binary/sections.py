@@ -33,7 +33,7 @@ from ..syntax.types import AbsHeapType, ExternKind, FUNCREF, RefType
 from . import messages as msg
 from .instructions import FULL_TABLES, ExprTables, decode_expr
 from .leb128 import u32
-from .proposals import DATA_FLAG_NEEDS, ELEM_FLAG_NEEDS, EXCEPTIONS, GC, needs_message
+from .proposals import CUSTOM_DESCRIPTORS, DATA_FLAG_NEEDS, ELEM_FLAG_NEEDS, EXCEPTIONS, needs_message
 from .locals import LOCALS_PER_CODE_BYTE, MAX_LOCALS, decode_locals
 from .types import (
     MEMORY_FLAGS,
@@ -137,7 +137,8 @@ def _externtype(data: bytes, pos: int, rules: SectionRules) -> tuple[ExternKind,
     elif kind == ExternKind.TAG and rules.tags:
         desc, pos = tagtype(data, pos)
     else:
-        needs = EXCEPTIONS if kind == ExternKind.TAG else GC if kind == _EXACT_FUNC else None
+        needs = (EXCEPTIONS if kind == ExternKind.TAG
+                 else CUSTOM_DESCRIPTORS if kind == _EXACT_FUNC else None)
         raise MalformedError(needs_message(msg.EXTERN_KIND, needs, "the import kind"))
     return _EXTERN_KINDS[kind], desc, False, pos
 

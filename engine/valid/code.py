@@ -106,7 +106,7 @@ class CodeValidator:
     const_ops: frozenset = CONST_OPS
     #: ``br_on_cast``/``br_on_cast_fail`` need only a common supertype of
     #: their two types (custom descriptors), not ``rt2 <: rt1`` (Wasm 3.0).
-    relaxed_casts: bool = False
+    relaxed_casts: bool = True
 
     def __init__(
         self,

@@ -43,7 +43,10 @@ function-references       non-null and indexed reference types, table
                           initialisers; element segments of plain function
                           indices have type funcref again
 gc                        struct, array, sub and recursive types; GC heap
-                          types; exact types and imports
+                          types
+custom-descriptors        descriptor clauses, exact types and imports (also
+                          ``ref.null (exact ht)``); ``br_on_cast`` and
+                          ``br_on_cast_fail`` need ``rt2 <: rt1`` again
 exception-handling        tags, their imports and exports (unless
                           exception-handling-legacy); the ``exn`` heap types
 simd                      ``v128``
@@ -59,6 +62,7 @@ from typing import Callable, Optional
 
 from ..binary.proposals import (
     BULK_MEMORY,
+    CUSTOM_DESCRIPTORS,
     CUSTOM_PAGE_SIZES,
     ELEM_EXPR_OPS,
     EXTENDED_CONST,
@@ -209,13 +213,29 @@ def _validator_class(enabled: frozenset[str], elem: bool) -> type:
     if MULTI_VALUE not in enabled:
         for op in _BLOCK_OPS:
             handlers[op] = _arity_checked(handlers[op])
+    if CUSTOM_DESCRIPTORS not in enabled:
+        handlers[Op.REF_NULL] = _inexact_null(handlers[Op.REF_NULL], enabled)
     const_ops = CONST_OPS
     if EXTENDED_CONST not in enabled:
         const_ops = const_ops - _EXTENDED_CONST_OPS
     if elem:
         const_ops = elem_ops | {Op.END}
-    attrs = {"simple": simple, "handlers": handlers, "const_ops": const_ops}
+    attrs = {"simple": simple, "handlers": handlers, "const_ops": const_ops,
+             "relaxed_casts": CUSTOM_DESCRIPTORS in enabled}
     return type("RestrictedCodeValidator", (CodeValidator,), attrs)
+
+
+def _inexact_null(handler: Callable, enabled: frozenset[str]) -> Callable:
+    """``ref.null`` before custom descriptors: no exact form."""
+    need = missing((GC, CUSTOM_DESCRIPTORS), enabled)
+
+    def check(v: CodeValidator, i: tuple) -> None:
+        if len(i) > 2:
+            raise InvalidError(f"invalid reference type: an exact null of {type_name(i[1])} "
+                               f"requires {need}")
+        handler(v, i)
+
+    return check
 
 
 # --- types named by instructions and locals ------------------------------------------
@@ -272,6 +292,9 @@ def _check_types(module: Module, enabled: frozenset[str]) -> None:
                 raise InvalidError("invalid type definition: subtyping requires gc")
             if sub.describes is not None or sub.descriptor is not None:
                 raise InvalidError("invalid type definition: descriptors require gc")
+        elif CUSTOM_DESCRIPTORS not in enabled and (sub.describes is not None
+                                                    or sub.descriptor is not None):
+            raise InvalidError("invalid type definition: descriptors require custom-descriptors")
         if type(comp) is FuncType:
             if len(comp.results) > 1 and MULTI_VALUE not in enabled:
                 raise InvalidError("invalid result arity: several results require multi-value")
@@ -319,8 +342,9 @@ def check_module(module: Module, rules: ValidRules) -> None:
     for imp in module.imports:
         kind, desc = imp.kind, imp.desc
         if kind == ExternKind.FUNC:
-            if imp.exact and GC not in enabled:
-                raise InvalidError("invalid import: exact function imports require gc")
+            need = missing((GC, CUSTOM_DESCRIPTORS), enabled) if imp.exact else None
+            if need is not None:
+                raise InvalidError(f"invalid import: exact function imports require {need}")
         elif kind == ExternKind.TABLE:
             _check_table(desc, enabled)
             tables += 1
