@@ -15,7 +15,8 @@ operand is exact).
 
 Traps: a null descriptor operand is ``null descriptor reference`` (before
 anything else is looked at); a failed ``ref.cast_desc_eq`` is ``descriptor
-cast failure``; ``ref.get_desc`` of null is ``null reference``.
+cast failure``; ``ref.get_desc`` of null is ``null reference`` (the
+generated code reads the ``desc`` slot after its usual null check).
 
 The generated code reaches these helpers as pooled constants; constant
 expressions through :data:`CONST_OPS`.
@@ -54,13 +55,6 @@ def new_struct_desc(ty: Any, values: list, desc: Any) -> StructRef:
     s.type = ty
     s.desc = desc
     return s
-
-
-def descriptor_of(ref: Any) -> Any:
-    """``ref.get_desc``: the descriptor of a struct; null traps."""
-    if ref is None:
-        raise Trap(TrapCode.NULL_REFERENCE)
-    return ref.desc
 
 
 @functools.cache
