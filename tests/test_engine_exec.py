@@ -365,3 +365,34 @@ def test_config_features_switch_proposals_off():
         engine.Module(one_memory, two_memories)
     with pytest.raises(engine.UsageError):
         engine.Config(features={"no-such-proposal"})
+
+
+def test_general_lowering_handles_exceptions_and_reference_branches():
+    depth = 25
+    opens = "".join(f"(block $b{i} " for i in range(depth))
+    closes = ")" * depth
+    # every block is a branch target: too many nested loops for CPython
+    targets = "".join(f"(br_if $b{i} (i32.eq (local.get 0) (i32.const {1000 + i})))"
+                      for i in range(depth))
+    text = f"""
+    (module
+      (tag $e (param i32))
+      (func $thrower (param i32) (if (local.get 0) (then (throw $e (local.get 0)))))
+      (func (export "f") (param i32 externref) (result i32)
+        (block $caught (result i32)
+          {opens}
+            {targets}
+            (br_if $b3 (i32.eqz (local.get 0)))
+            (drop (br_on_null $b7 (local.get 1)))
+            (try_table (catch $e $caught) (call $thrower (local.get 0)))
+          {closes}
+          (i32.const -1)))
+    )
+    """
+    store, ex = instantiate(text)
+    module = engine.Module(engine.Engine(), wat2wasm(text))
+    assert module._compiled(1).lowering == "flat"
+    assert ex["f"](store, 0, "x") == -1       # the br_if leaves early
+    assert ex["f"](store, 5, None) == -1      # br_on_null takes the branch
+    assert ex["f"](store, 5, "x") == 5        # the exception is caught, with its payload
+    assert ex["f"](store, 1010, "x") == -1    # one of the many targets

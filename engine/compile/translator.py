@@ -1513,9 +1513,8 @@ def _br_on_null(self: Translator, ins, pc):
     f = self.cur()
     self.ensure_depth(f.blocks, f.indent + 1)
     self.emit(f"if {v} is None:")
-    f.indent += 1
-    self.branch(ins[1])
-    f.indent -= 1
+    with self.indented():
+        self.branch(ins[1])
     self.stack.append(_Entry(v, 0, True))
 
 
@@ -1525,11 +1524,10 @@ def _br_on_non_null(self: Translator, ins, pc):
     f = self.cur()
     self.ensure_depth(f.blocks, f.indent + 1)
     self.emit(f"if {v} is not None:")
-    f.indent += 1
     self.stack.append(_Entry(v, 0, True))
-    self.branch(ins[1])
+    with self.indented():
+        self.branch(ins[1])
     self.stack.pop()
-    f.indent -= 1
 
 
 # -- GC: structs, arrays, i31, casts ---------------------------------------------------
@@ -1714,9 +1712,8 @@ def _br_on_cast(self: Translator, ins, pc):
     self.ensure_depth(f.blocks, f.indent + 1)
     neg = "" if ins[0] == Op.BR_ON_CAST else "not "
     self.emit(f"if {neg}{k}({v}):")
-    f.indent += 1
-    self.branch(label)
-    f.indent -= 1
+    with self.indented():
+        self.branch(label)
 
 
 @handles(Op.REF_I31)
