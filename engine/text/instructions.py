@@ -13,7 +13,7 @@ from typing import Callable, Optional
 
 from ..syntax.opcodes import CatchKind, Imm, Op
 from .context import Space
-from .lexer import ID, KEYWORD, LPAREN, NUMBER, RPAREN
+from .lexer import ID, KEYWORD, LPAREN, NUMBER, RESERVED, RPAREN, STRING
 from .literals import F32, F64, LiteralError, parse_float, parse_int
 from .optable import NATURAL_ALIGN, PLAIN
 from .types import Signature, TypeParser
@@ -411,7 +411,7 @@ class InstrParser(TypeParser):
                 continue
             if kind == LPAREN:
                 if kinds[p + 1] != KEYWORD:
-                    self.unexpected(p + 1)
+                    self._not_an_instruction(p + 1)
                 name = values[p + 1]
                 self.pos = p + 2
                 instr = simple.get(name)
@@ -439,7 +439,7 @@ class InstrParser(TypeParser):
                         labels.append(label)
                     frames.append(frame)
                     continue
-                self.unexpected(p + 1)
+                self._not_an_instruction(p + 1)
             if kind == RPAREN:
                 if not frames:
                     return
@@ -465,7 +465,13 @@ class InstrParser(TypeParser):
                     self.pos = p
                     self.fail("unexpected token ')', expected end")
                 continue
-            self.unexpected()
+            self._not_an_instruction(p)
+
+    def _not_an_instruction(self, p: int) -> None:
+        kind = self.kinds[p]
+        if kind == NUMBER or kind == RESERVED or kind == STRING:
+            self.fail(f"unknown operator {self.values[p]!r}", p)
+        self.unexpected(p)
 
     def _clause(self, frames: list, out: list) -> bool:
         """At a clause boundary of a folded ``if``/``try``: handle
