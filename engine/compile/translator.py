@@ -430,8 +430,9 @@ class Translator:
 
     def charge(self, amount: str) -> None:
         fuel = self.ctx.use("FUEL")
-        self.emit(f"if {fuel}[0] < {amount}: OUT_OF_FUEL()")
-        self.emit(f"{fuel}[0] -= {amount}")
+        self.nonlocals.add(fuel)
+        self.emit(f"if {fuel} < {amount}: OUT_OF_FUEL()")
+        self.emit(f"{fuel} -= {amount}")
 
     def init_locals(self, nparams: int) -> None:
         for i, t in enumerate(self.local_types[nparams:], start=nparams):

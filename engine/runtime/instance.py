@@ -82,7 +82,7 @@ class Instance:
         if c is not None:
             return c
         if name == "FUEL":
-            c = self._cells[name] = CellType(self.store._fuel)
+            c = self._cells[name] = self.store._fuel
             return c
         m = _NAME.match(name)
         assert m is not None, name

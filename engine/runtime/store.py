@@ -10,6 +10,8 @@ store per thread at a time; one engine and its modules may be shared freely.
 
 from __future__ import annotations
 
+import types
+
 from dataclasses import dataclass, fields
 from typing import Any, Optional
 
@@ -161,7 +163,9 @@ class Store:
         self.data = data
         # generated code of this store's instances holds this very list and
         # decrements its only item: it is never replaced
-        self._fuel: list[int] = [0]
+        # the fuel left, in a closure cell that generated code of every
+        # instance in this store reads and writes directly (see compile/fuel)
+        self._fuel = types.CellType(0)
         self._limiter = Limiter(limits)
 
     # -- fuel ---------------------------------------------------------------
@@ -175,12 +179,12 @@ class Store:
         self._check_fuel()
         if isinstance(fuel, bool) or not isinstance(fuel, int) or fuel < 0:
             raise UsageError(f"fuel must be a non-negative int, got {fuel!r}")
-        self._fuel[0] = fuel
+        self._fuel.cell_contents = fuel
 
     def get_fuel(self) -> int:
         """The fuel left."""
         self._check_fuel()
-        return self._fuel[0]
+        return self._fuel.cell_contents
 
     # -- limits -------------------------------------------------------------
 
