@@ -161,8 +161,6 @@ class Store:
             raise UsageError("limits must be a StoreLimits")
         self.engine = engine if engine is not None else Engine()
         self.data = data
-        # generated code of this store's instances holds this very list and
-        # decrements its only item: it is never replaced
         # the fuel left, in a closure cell that generated code of every
         # instance in this store reads and writes directly (see compile/fuel)
         self._fuel = types.CellType(0)
