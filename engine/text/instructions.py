@@ -84,64 +84,76 @@ class InstrParser(TypeParser):
         self.in_function = False
         self.hint_anchors = {}
         self.hints = []
-        simple = {}
-        for name, (op, imm) in PLAIN.items():
-            if imm is Imm.NONE or imm is Imm.ZERO_BYTE:
-                simple[name] = (op,)
-        self._simple = simple
-        handlers = self._handlers()
-        self._plain = {name: (op, handlers[imm]) for name, (op, imm) in PLAIN.items()
-                       if name not in simple}
-
-    def _handlers(self) -> dict[Imm, Callable[[Op], tuple]]:
-        ctx = self.ctx.spaces
-        index, opt = self.index, self.optional_index
-
-        def one(space):
-            return lambda op: (op, index(space))
-
-        def two(a, b):
-            return lambda op: (op, index(a), index(b))
-
-        types, funcs, tables, mems = ctx["type"], ctx["func"], ctx["table"], ctx["memory"]
-        datas, elems = ctx["data"], ctx["elem"]
-        return {
-            Imm.LABEL: lambda op: (op, self.label_index()),
-            Imm.BR_TABLE: self._br_table,
-            Imm.FUNC: one(funcs),
-            Imm.CALL_INDIRECT: self._call_indirect,
-            Imm.LOCAL: lambda op: (op, index(self.locals)),
-            Imm.GLOBAL: one(ctx["global"]),
-            Imm.TABLE: lambda op: (op, opt(tables)),
-            Imm.MEM: lambda op: (op, opt(mems)),
-            Imm.TAG: one(ctx["tag"]),
-            Imm.TYPE: one(types),
-            Imm.DATA: self._data_index,
-            Imm.ELEM: one(elems),
-            Imm.MEMARG: self._memarg,
-            Imm.MEMARG_LANE: self._memarg_lane,
-            Imm.I32: lambda op: (op, self.int_bits(32)),
-            Imm.I64: lambda op: (op, self.int_bits(64)),
-            Imm.F32: lambda op: (op, self.f32()),
-            Imm.F64: lambda op: (op, self.f64()),
-            Imm.V128: self._v128_const,
-            Imm.SHUFFLE: self._shuffle,
-            Imm.LANE: lambda op: (op, self.uint(8)),
-            Imm.HEAPTYPE: self._ref_null,
-            Imm.REFTYPE: lambda op: (op, self.reftype()),
-            Imm.CASTOP: lambda op: (op, self.label_index(), self.reftype(), self.reftype()),
-            Imm.DATA_MEM: self._memory_init,
-            Imm.MEM_MEM: self._two_optional(mems),
-            Imm.ELEM_TABLE: self._table_init,
-            Imm.TABLE_TABLE: self._two_optional(tables),
-            Imm.TYPE_FIELD: self._type_field,
-            Imm.TYPE_N: lambda op: (op, index(types), self.u32()),
-            Imm.TYPE_DATA: self._type_data,
-            Imm.TYPE_ELEM: two(types, elems),
-            Imm.TYPE_TYPE: two(types, types),
-        }
 
     # --- immediates ------------------------------------------------------------
+    # One reader per immediate kind: reader(self, op) -> instruction tuple.
+
+    def _in(self, kind: str) -> int:
+        return self.index(self.ctx.spaces[kind])
+
+    def _imm_label(self, op: Op) -> tuple:
+        return (op, self.label_index())
+
+    def _imm_func(self, op: Op) -> tuple:
+        return (op, self._in("func"))
+
+    def _imm_local(self, op: Op) -> tuple:
+        return (op, self.index(self.locals))
+
+    def _imm_global(self, op: Op) -> tuple:
+        return (op, self._in("global"))
+
+    def _imm_table(self, op: Op) -> tuple:
+        return (op, self.optional_index(self.ctx.spaces["table"]))
+
+    def _imm_memory(self, op: Op) -> tuple:
+        return (op, self.optional_index(self.ctx.spaces["memory"]))
+
+    def _imm_tag(self, op: Op) -> tuple:
+        return (op, self._in("tag"))
+
+    def _imm_type(self, op: Op) -> tuple:
+        return (op, self._in("type"))
+
+    def _imm_elem(self, op: Op) -> tuple:
+        return (op, self._in("elem"))
+
+    def _imm_i32(self, op: Op) -> tuple:
+        return (op, self.int_bits(32))
+
+    def _imm_i64(self, op: Op) -> tuple:
+        return (op, self.int_bits(64))
+
+    def _imm_f32(self, op: Op) -> tuple:
+        return (op, self.f32())
+
+    def _imm_f64(self, op: Op) -> tuple:
+        return (op, self.f64())
+
+    def _imm_lane(self, op: Op) -> tuple:
+        return (op, self.uint(8))
+
+    def _imm_reftype(self, op: Op) -> tuple:
+        return (op, self.reftype())
+
+    def _imm_castop(self, op: Op) -> tuple:
+        return (op, self.label_index(), self.reftype(), self.reftype())
+
+    def _imm_two_memories(self, op: Op) -> tuple:
+        return self._two_optional(op, self.ctx.spaces["memory"])
+
+    def _imm_two_tables(self, op: Op) -> tuple:
+        return self._two_optional(op, self.ctx.spaces["table"])
+
+    def _imm_type_n(self, op: Op) -> tuple:
+        return (op, self._in("type"), self.u32())
+
+    def _imm_type_elem(self, op: Op) -> tuple:
+        return (op, self._in("type"), self._in("elem"))
+
+    def _imm_type_type(self, op: Op) -> tuple:
+        return (op, self._in("type"), self._in("type"))
+
 
     def label_index(self) -> int:
         """A label: a relative depth, or an id in scope (innermost wins)."""
@@ -194,12 +206,10 @@ class InstrParser(TypeParser):
         kinds, p = self.kinds, self.pos
         return kinds[p] in (NUMBER, ID) and kinds[p + 1] in (NUMBER, ID)
 
-    def _two_optional(self, space: Space) -> Callable[[Op], tuple]:
-        def parse(op: Op) -> tuple:
-            if self.at_index():
-                return (op, self.index(space), self.index(space))
-            return (op, 0, 0)
-        return parse
+    def _two_optional(self, op: Op, space: Space) -> tuple:
+        if self.at_index():
+            return (op, self.index(space), self.index(space))
+        return (op, 0, 0)
 
     def _type_field(self, op: Op) -> tuple:
         x = self.index(self.ctx.spaces["type"])
@@ -366,7 +376,7 @@ class InstrParser(TypeParser):
         """Append instructions to ``out`` until an unmatched ``)`` (with
         ``single``: until one folded instruction is complete)."""
         kinds, values = self.kinds, self.values
-        simple, plain = self._simple, self._plain
+        simple, plain = SIMPLE, _DISPATCH
         labels = self.labels
         frames: list[Frame] = []
         anchors = self.hint_anchors
@@ -394,7 +404,7 @@ class InstrParser(TypeParser):
                 entry = plain.get(name)
                 if entry is not None:
                     self.pos = p + 1
-                    out.append(entry[1](entry[0]))
+                    out.append(entry[1](self, entry[0]))
                     continue
                 self.pos = p + 1
                 if name == "select":
@@ -420,7 +430,7 @@ class InstrParser(TypeParser):
                     continue
                 entry = plain.get(name)
                 if entry is not None:
-                    frames.append(Frame(FOLD_PLAIN, None, entry[1](entry[0]), hint))
+                    frames.append(Frame(FOLD_PLAIN, None, entry[1](self, entry[0]), hint))
                     continue
                 if name == "select":
                     frames.append(Frame(FOLD_PLAIN, None, self._select(), hint))
@@ -582,3 +592,50 @@ class InstrParser(TypeParser):
                 frames.pop()
                 return
         self.unexpected(self.pos - 1)
+
+
+#: Instructions without immediates: name -> their (shared) tuple.
+SIMPLE: dict[str, tuple] = {
+    name: (op,) for name, (op, imm) in PLAIN.items() if imm is Imm.NONE or imm is Imm.ZERO_BYTE
+}
+
+_READERS: dict[Imm, Callable] = {
+    Imm.LABEL: InstrParser._imm_label,
+    Imm.BR_TABLE: InstrParser._br_table,
+    Imm.FUNC: InstrParser._imm_func,
+    Imm.CALL_INDIRECT: InstrParser._call_indirect,
+    Imm.LOCAL: InstrParser._imm_local,
+    Imm.GLOBAL: InstrParser._imm_global,
+    Imm.TABLE: InstrParser._imm_table,
+    Imm.MEM: InstrParser._imm_memory,
+    Imm.TAG: InstrParser._imm_tag,
+    Imm.TYPE: InstrParser._imm_type,
+    Imm.DATA: InstrParser._data_index,
+    Imm.ELEM: InstrParser._imm_elem,
+    Imm.MEMARG: InstrParser._memarg,
+    Imm.MEMARG_LANE: InstrParser._memarg_lane,
+    Imm.I32: InstrParser._imm_i32,
+    Imm.I64: InstrParser._imm_i64,
+    Imm.F32: InstrParser._imm_f32,
+    Imm.F64: InstrParser._imm_f64,
+    Imm.V128: InstrParser._v128_const,
+    Imm.SHUFFLE: InstrParser._shuffle,
+    Imm.LANE: InstrParser._imm_lane,
+    Imm.HEAPTYPE: InstrParser._ref_null,
+    Imm.REFTYPE: InstrParser._imm_reftype,
+    Imm.CASTOP: InstrParser._imm_castop,
+    Imm.DATA_MEM: InstrParser._memory_init,
+    Imm.MEM_MEM: InstrParser._imm_two_memories,
+    Imm.ELEM_TABLE: InstrParser._table_init,
+    Imm.TABLE_TABLE: InstrParser._imm_two_tables,
+    Imm.TYPE_FIELD: InstrParser._type_field,
+    Imm.TYPE_N: InstrParser._imm_type_n,
+    Imm.TYPE_DATA: InstrParser._type_data,
+    Imm.TYPE_ELEM: InstrParser._imm_type_elem,
+    Imm.TYPE_TYPE: InstrParser._imm_type_type,
+}
+
+#: name -> (Op, reader) for every plain instruction with immediates.
+_DISPATCH: dict[str, tuple[Op, Callable]] = {
+    name: (op, _READERS[imm]) for name, (op, imm) in PLAIN.items() if name not in SIMPLE
+}
