@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import NoReturn, Optional
 
-from ..errors import MalformedError
 from .context import Space
 from .lexer import (
     EOF, ID, KEYWORD, KIND_NAMES, LPAREN, NUMBER, RPAREN, STRING, Tokens, error, utf8_name,
@@ -205,8 +204,3 @@ class Cursor:
         if self.at_index():
             return self.index(space)
         return default
-
-
-def malformed(message: str) -> MalformedError:
-    """A MalformedError without a position."""
-    return MalformedError(message)

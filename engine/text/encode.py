@@ -16,7 +16,7 @@ from ..syntax.module import Elem, Module, SegmentMode
 from ..syntax.opcodes import DECODE, IMMEDIATES, CatchKind, Imm, Op
 from ..syntax.types import (
     AbsHeapType, ArrayType, ExternKind, FuncType, GlobalType, MemType, NumType, PackedType,
-    RefType, StructType, SubType, TableType, TagType, VecType,
+    RefType, StructType, SubType, TableType, VecType,
 )
 from .annotations import SECTION_IDS, SECTION_ORDER, CustomPlacement
 

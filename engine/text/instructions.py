@@ -14,7 +14,7 @@ from typing import Callable, Optional
 from ..syntax.opcodes import CatchKind, Imm, Op
 from .context import Space
 from .lexer import ID, KEYWORD, LPAREN, NUMBER, RESERVED, RPAREN, STRING
-from .literals import F32, F64, LiteralError, parse_float, parse_int
+from .literals import F32, F64, LiteralError, parse_float, parse_int, parse_uint
 from .optable import NATURAL_ALIGN, PLAIN
 from .types import Signature, TypeParser
 
@@ -40,7 +40,6 @@ _LANES = {
 _END = (Op.END,)
 _ELSE = (Op.ELSE,)
 _CATCH_ALL = (Op.CATCH_ALL,)
-_DATA_USERS = (Imm.DATA, Imm.DATA_MEM, Imm.TYPE_DATA)
 
 
 class Frame:
@@ -243,7 +242,6 @@ class InstrParser(TypeParser):
         return align, offset
 
     def _keyword_value(self, skip: int, bits: int) -> int:
-        from .literals import parse_uint
         try:
             value = parse_uint(self.values[self.pos][skip:], bits)
         except LiteralError as exc:
@@ -392,6 +390,8 @@ class InstrParser(TypeParser):
                 # IF_AFTER_THEN == TRY_AFTER, IF_AFTER_ELSE == TRY_DELEGATED.)
                 continue
             hint = anchors.pop(p, None) if anchors else None
+            if hint is not None and not self.in_function:
+                self.fail("@metadata.code.branch_hint annotation: not in a function")
             if hint is not None and kind != LPAREN:
                 self.hints.append((len(out), hint))
             if kind == KEYWORD:

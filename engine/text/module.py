@@ -21,7 +21,7 @@ from ..syntax.types import AbsHeapType, ExternKind, Limits, MemType, RefType, Ta
 from .annotations import CustomPlacement, branch_hint_anchors, custom_sections
 from .context import ModuleContext, Space
 from .instructions import InstrParser
-from .lexer import ID, KEYWORD, LPAREN, NUMBER, RPAREN, STRING, Tokens
+from .lexer import KEYWORD, LPAREN, RPAREN, Tokens
 
 _DEFINABLE = ("func", "table", "memory", "global", "tag")
 _KINDS = {"func": ExternKind.FUNC, "table": ExternKind.TABLE, "memory": ExternKind.MEMORY,

@@ -13,7 +13,7 @@ from ..syntax.types import (
 )
 from .context import DuplicateName, ModuleContext, Space
 from .cursor import Cursor
-from .lexer import ID, KEYWORD, LPAREN, NUMBER, RPAREN
+from .lexer import KEYWORD, LPAREN, NUMBER, RPAREN
 
 NUMERIC: dict[str, object] = {"i32": t.I32, "i64": t.I64, "f32": t.F32, "f64": t.F64, "v128": t.V128}
 
