@@ -243,3 +243,35 @@ def test_literals_in_instructions_and_their_errors():
                 "(func i32.const 1.0 drop)", "(func i32.const drop)"):
         with pytest.raises(MalformedError):
             parse_module(bad)
+
+
+def test_long_digit_strings_are_decided_without_converting_them_whole():
+    from engine.binary import decode_module
+    from engine.text import parse_module
+    # CPython refuses to convert very long decimal strings to int; the
+    # parser must not depend on that limit.
+    for text in ("1" * 5000, "0" * 5000 + "1" + "0" * 30):
+        with pytest.raises(LiteralError, match="out of range"):
+            parse_int(text, 64)
+    assert parse_uint("0" * 5000 + "7", 32) == 7
+    with pytest.raises(LiteralError, match="out of range"):
+        parse_float("1" * 5000, F64)
+    with pytest.raises(LiteralError, match="out of range"):
+        parse_float("1e" + "1" * 5000, F64)
+    assert parse_float("1e-" + "1" * 5000, F64) == 0
+    assert parse_float("0x1p-" + "1" * 5000, F32) == 0
+    assert parse_float("0." + "0" * 6000 + "1", F64) == 0
+    with pytest.raises(MalformedError):
+        parse_module("(func (call " + "9" * 5000 + "))")
+    body = decode_module(parse_module("(func (result f64) f64.const 1." + "0" * 5000 + ")")).funcs[0].body
+    assert body[0][1] == f64_bits(1.0)
+
+
+def test_digits_beyond_the_kept_precision_still_break_ties():
+    import decimal
+    decimal.getcontext().prec = 100
+    # 1 + 2**-53 is exactly half way between 1.0 and the next double.
+    half = format(decimal.Decimal(1) + decimal.Decimal(1) / decimal.Decimal(2) ** 53, "f")
+    assert parse_float(half, F64) == f64_bits(1.0)
+    assert parse_float(half + "0" * 900, F64) == f64_bits(1.0)
+    assert parse_float(half + "0" * 900 + "1", F64) == f64_bits(1.0) + 1

@@ -38,8 +38,33 @@ OUT_OF_RANGE = "constant out of range"
 MALFORMED = "unknown operator"
 
 
+#: Any literal of more significant decimal digits is out of every integer
+#: range; stopping there also keeps clear of CPython's limit on converting
+#: long digit strings.
+_MAX_INT_DIGITS = 40
+#: Decimal float digits kept exactly: binary64 midpoints have at most 767
+#: significant digits, so the rest only matter as a sticky non-zero digit.
+_MAX_FLOAT_DIGITS = 800
+#: Exponents beyond this many digits are as good as infinite.
+_MAX_EXPONENT_DIGITS = 15
+
+
 def _digits(text: str, base: int) -> int:
-    return int(text.replace("_", ""), base)
+    digits = text.replace("_", "")
+    if base == 10:
+        digits = digits.lstrip("0") or "0"
+        if len(digits) > _MAX_INT_DIGITS:
+            return 1 << 200
+    return int(digits, base)
+
+
+def _exponent(text: str) -> int:
+    """A decimal exponent (with optional sign), clamped to +-10**15."""
+    sign = -1 if text[:1] == "-" else 1
+    digits = text.lstrip("+-").replace("_", "").lstrip("0") or "0"
+    if len(digits) > _MAX_EXPONENT_DIGITS:
+        return sign * 10 ** _MAX_EXPONENT_DIGITS
+    return sign * int(digits)
 
 
 def parse_uint(text: str, bits: int) -> int:
@@ -175,7 +200,7 @@ def _magnitude(text: str, fmt: FloatFormat) -> int:
         whole, frac, exp = m.groups()
         digits = whole.replace("_", "") + (frac.replace("_", "") if frac else "")
         mant = int(digits, 16)
-        e2 = (int(exp.replace("_", "")) if exp else 0) - 4 * (len(digits) - len(whole.replace("_", "")))
+        e2 = (_exponent(exp) if exp else 0) - 4 * (len(digits) - len(whole.replace("_", "")))
         if mant == 0:
             return 0
         # Decide far-out exponents before building huge integers.
@@ -196,7 +221,11 @@ def _magnitude(text: str, fmt: FloatFormat) -> int:
     digits = (whole + frac).lstrip("0")
     if not digits:
         return 0
-    e10 = (int(exp.replace("_", "")) if exp else 0) - len(frac)
+    e10 = (_exponent(exp) if exp else 0) - len(frac)
+    if len(digits) > _MAX_FLOAT_DIGITS:
+        sticky = "1" if digits[_MAX_FLOAT_DIGITS:].strip("0") else ""
+        e10 += len(digits) - _MAX_FLOAT_DIGITS - len(sticky)
+        digits = digits[:_MAX_FLOAT_DIGITS] + sticky
     # The value lies in [10**lead, 10**(lead+1)).
     lead = len(digits) - 1 + e10
     if lead > 400:
