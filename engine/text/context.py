@@ -93,3 +93,37 @@ class ModuleContext:
         self.types.append(group.subtypes[0])
         self._implicit_funcs[ft] = x
         return x
+
+
+class Labels:
+    """The labels in scope, innermost last, with the relative depth of a
+    label id found in constant time (a repeated id shadows the outer one)."""
+
+    __slots__ = ("_names", "_where")
+
+    def __init__(self) -> None:
+        self._names: list[Optional[str]] = []
+        self._where: dict[str, list[int]] = {}
+
+    def append(self, name: Optional[str]) -> None:
+        """Enter a block labelled ``name`` (None: unnamed)."""
+        if name is not None:
+            self._where.setdefault(name, []).append(len(self._names))
+        self._names.append(name)
+
+    def pop(self) -> Optional[str]:
+        """Leave the innermost block."""
+        name = self._names.pop()
+        if name is not None:
+            self._where[name].pop()
+        return name
+
+    def depth_of(self, name: str) -> Optional[int]:
+        """The relative depth of the innermost label ``name``, or None."""
+        where = self._where.get(name)
+        if not where:
+            return None
+        return len(self._names) - 1 - where[-1]
+
+    def __len__(self) -> int:
+        return len(self._names)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from ..syntax.opcodes import CatchKind, Imm, Op
-from .context import Space
+from .context import Labels, Space
 from .lexer import ID, KEYWORD, LPAREN, NUMBER, RESERVED, RPAREN, STRING
 from .literals import F32, F64, LiteralError, parse_float, parse_int, parse_uint
 from .optable import NATURAL_ALIGN, PLAIN
@@ -66,7 +66,7 @@ class InstrParser(TypeParser):
     the label ids in scope, innermost last."""
 
     locals: Space
-    labels: list
+    labels: Labels
     #: whether a function body uses a data index (the data count section
     #: is emitted then, and only then)
     uses_data: bool
@@ -78,7 +78,7 @@ class InstrParser(TypeParser):
 
     def init_instructions(self) -> None:
         self.locals = Space("local")
-        self.labels = []
+        self.labels = Labels()
         self.uses_data = False
         self.in_function = False
         self.hint_anchors = {}
@@ -158,12 +158,11 @@ class InstrParser(TypeParser):
         """A label: a relative depth, or an id in scope (innermost wins)."""
         if self.kinds[self.pos] == ID:
             name = self.values[self.pos]
-            labels = self.labels
-            for depth in range(len(labels)):
-                if labels[-1 - depth] == name:
-                    self.pos += 1
-                    return depth
-            self.fail(f"unknown label ${name}")
+            depth = self.labels.depth_of(name)
+            if depth is None:
+                self.fail(f"unknown label ${name}")
+            self.pos += 1
+            return depth
         return self.u32()
 
     def _ref_null(self, op: Op) -> tuple:

@@ -19,7 +19,7 @@ from ..syntax.module import Data, Elem, Export, Func, Global, Import, Module, Se
 from ..syntax.opcodes import Op
 from ..syntax.types import AbsHeapType, ExternKind, Limits, MemType, RefType, TableType, TagType
 from .annotations import CustomPlacement, branch_hint_anchors, custom_sections
-from .context import ModuleContext, Space
+from .context import Labels, ModuleContext, Space
 from .instructions import InstrParser
 from .lexer import KEYWORD, LPAREN, RPAREN, Tokens
 
@@ -267,7 +267,7 @@ class ModuleParser(InstrParser):
                     local_types.append(self.valtype())
             self.expect_close()
         self.locals = space
-        self.labels = []
+        self.labels = Labels()
         self.hints = []
         self.in_function = True
         body = self.expr()
@@ -467,7 +467,7 @@ class ModuleParser(InstrParser):
     def const_expr(self) -> tuple:
         """An expression outside any function (no locals, no labels)."""
         self.locals = Space("local")
-        self.labels = []
+        self.labels = Labels()
         return self.expr()
 
     def folded_expr(self) -> tuple:
@@ -475,7 +475,7 @@ class ModuleParser(InstrParser):
         if self.kinds[self.pos] != LPAREN:
             self.unexpected()
         self.locals = Space("local")
-        self.labels = []
+        self.labels = Labels()
         out: list = []
         self.instructions(out, single=True)
         out.append(_END)
