@@ -16,7 +16,9 @@ read: the legacy exception-handling ones). Then:
 * every text module of ``assert_malformed`` (and ``assert_malformed_custom``)
   must raise MalformedError;
 * the text modules of ``assert_invalid`` must also fail validation (with
-  the features the harness gives the script's proposal).
+  the features the harness gives the script's proposal);
+* the parser's binary encoder (:func:`engine.text.encode.encode_module`)
+  must round-trip every binary module of the converted script that decodes.
 
 Binary modules (``module binary``) are not the parser's subject and are
 only counted. The known deviations are listed below with their reasons;
@@ -51,6 +53,7 @@ from engine.binary import decode_module  # noqa: E402
 from engine.errors import MalformedError, WasmError  # noqa: E402
 from engine.syntax import Op  # noqa: E402
 from engine.text import parse_module  # noqa: E402
+from engine.text.encode import encode_module  # noqa: E402
 from engine.text.script import split_script  # noqa: E402
 from engine.valid import validate_module  # noqa: E402
 
@@ -175,6 +178,8 @@ def check_script(suite: Path, wast: Path, out: Path) -> Outcome:
     else:
         for cmd in json.loads(json_path.read_text())["commands"]:
             by_line.setdefault(cmd["line"], cmd)
+    if json_path is not None:
+        _check_round_trips(json_path, rel, outcome)
     features = _features(rel)
     try:
         commands = split_script(wast.read_text(encoding="utf-8"))
@@ -238,6 +243,28 @@ def check_script(suite: Path, wast: Path, out: Path) -> Outcome:
             else:
                 outcome.failures.append(f"{where}: assert_invalid module validates")
     return outcome
+
+
+def _check_round_trips(json_path: Path, rel: str, outcome: Outcome) -> None:
+    """Decode, encode and decode again every converted binary that decodes."""
+    for cmd in json.loads(json_path.read_text())["commands"]:
+        name = cmd.get("filename")
+        if not name or not name.endswith(".wasm") or cmd["type"] == "assert_malformed":
+            continue
+        try:
+            module = decode_module((json_path.parent / name).read_bytes())
+        except WasmError:
+            continue
+        module.customs = []
+        try:
+            again = decode_module(encode_module(module))
+        except Exception as exc:  # noqa: BLE001
+            outcome.failures.append(f"{rel}:{cmd['line']}: re-encoding fails: {exc!r}")
+            continue
+        if again == module:
+            outcome.counts["encoder: binary modules round-tripped"] += 1
+        else:
+            outcome.failures.append(f"{rel}:{cmd['line']}: re-encoded module differs")
 
 
 def run_suite(suite: Path, cache: Path, jobs: int = 2) -> Outcome:
