@@ -124,6 +124,3 @@ class Labels:
         if not where:
             return None
         return len(self._names) - 1 - where[-1]
-
-    def __len__(self) -> int:
-        return len(self._names)

@@ -93,12 +93,6 @@ class Cursor:
         self.pos += 1
         return self.values[self.pos - 1]
 
-    def expect_keyword(self, keyword: str) -> None:
-        """Consume ``keyword``."""
-        if not self.at_keyword(keyword):
-            self.unexpected()
-        self.pos += 1
-
     def optional_id(self) -> Optional[str]:
         """Consume an identifier if there is one."""
         if self.kinds[self.pos] == ID:

@@ -155,11 +155,9 @@ def _from_ratio(p: int, q: int, fmt: FloatFormat) -> int:
     else:
         p2 = p << -e
         q2 = q
-    # Adjust so that 2**(prec-1) <= p2 / q2 < 2**prec.
-    if p2 < (q2 << (prec - 1)):
-        e -= 1
-        p2 <<= 1
-    elif p2 >= (q2 << prec):
+    # Now 2**(prec-1) < p2 / q2 < 2**(prec+1) (from the bit lengths); bring
+    # it below 2**prec.
+    if p2 >= (q2 << prec):
         e += 1
         q2 <<= 1
     if e < fmt.emin:

@@ -102,13 +102,6 @@ class TypeParser(Cursor):
         self.expect_close()
         return RefType(nullable, ht, exact)
 
-    def at_valtype(self) -> bool:
-        """The next tokens start a value type."""
-        kind = self.kinds[self.pos]
-        if kind == KEYWORD:
-            return self.values[self.pos] in VALTYPE_KEYWORDS
-        return self.at_open("ref")
-
     def valtype(self) -> object:
         """A number, vector or reference type."""
         if self.kinds[self.pos] == KEYWORD:
