@@ -9,7 +9,7 @@ from spectest.runner import ScriptRunner
 
 
 def test_packaged_feature_sets():
-    assert disabled_features("threads") == {"multi-memory", "reference-types"}
+    assert disabled_features("threads") == {"multi-memory", "reference-types", "memory64"}
     assert disabled_features("core") == frozenset()
 
 

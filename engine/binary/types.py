@@ -215,12 +215,14 @@ def _limits(data: bytes, pos: int, allowed: int, full: int) -> tuple[int, Limits
     if flags & ~allowed:
         raise MalformedError(_limits_message(flags & ~allowed, full))
     pos += 1
-    # Bounds are u64 in the binary format even for 32-bit addresses; the
-    # validator checks that they fit their address type.
-    minimum, pos = u64(data, pos)
+    # Bounds are u64 in the binary format even for 32-bit addresses (the
+    # validator checks that they fit their address type); before memory64
+    # (the 64-bit flag not allowed) they were u32, larger ones malformed.
+    bound = u64 if allowed & ADDR64 else u32
+    minimum, pos = bound(data, pos)
     maximum = None
     if flags & HAS_MAX:
-        maximum, pos = u64(data, pos)
+        maximum, pos = bound(data, pos)
     return flags, Limits(minimum, maximum), pos
 
 

@@ -15,16 +15,28 @@ def _features(engine) -> Any:
     return getattr(getattr(engine, "config", None), "_feature_set", None)
 
 
+def _looks_like_text(data: bytes) -> bool:
+    stripped = data.lstrip()
+    return stripped[:1] in (b"(", b";")
+
+
 def _decode(wasm: Any, features: Any = None):
+    """Decode a module given as binary bytes, or as text (a ``str``, or
+    bytes that start like the text format rather than with ``\\0asm``)."""
     from ..binary import decode_module
 
     if isinstance(wasm, str):
-        raise UsageError("Module expects the bytes of a binary module")
+        data = wasm
+    else:
+        try:
+            data = bytes(wasm)
+        except TypeError:
+            raise UsageError("Module expects the bytes of a module (binary or text)") from None
     try:
-        data = bytes(wasm)
-    except TypeError:
-        raise UsageError("Module expects the bytes of a binary module") from None
-    try:
+        if isinstance(data, str) or (data[:4] != b"\0asm" and _looks_like_text(data)):
+            from ..text import parse_module
+
+            data = parse_module(data)
         return decode_module(data, features)
     except WasmError:
         raise
@@ -44,7 +56,8 @@ def _validate(syn, features: Any = None):
 
 
 class Module:
-    """A compiled module: ``Module(engine, wasm_bytes)``.
+    """A compiled module: ``Module(engine, wasm)`` where ``wasm`` is the
+    binary (bytes) or the text format (a ``str``, or bytes of text).
 
     Raises :class:`~engine.MalformedError` or :class:`~engine.InvalidError`.
     Function bodies are translated to Python on their first call (from any
@@ -90,7 +103,7 @@ class Module:
 
     @classmethod
     def from_file(cls, engine, path: str) -> "Module":
-        """A module read from a ``.wasm`` file."""
+        """A module read from a ``.wasm`` (or ``.wat``) file."""
         with open(path, "rb") as fh:
             return cls(engine, fh.read())
 

@@ -48,6 +48,27 @@ class HostRef:
         return f"HostRef({self.number})"
 
 
+def _engine_reads_text() -> bool:
+    try:
+        import engine.text  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+_READS_TEXT = _engine_reads_text()
+
+
+def _as_text(data: bytes) -> Any:
+    """Text-format bytes for ``engine.Module``: a ``str`` when they are
+    UTF-8, else the bytes (malformed-UTF-8 tests), which the engine treats
+    as text since they do not start with the binary magic."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+
+
 def _valtype(name: str) -> Any:
     return getattr(engine.ValType, name)()
 
@@ -183,10 +204,17 @@ class EngineSession:
         raise TypeError(f"unknown host item {item!r}")
 
     def compile(self, source: ModuleSource) -> Any:
-        binary = source.binary()
-        if binary is None:
-            raise Unsupported("text-format", "the engine reads binary modules only")
-        return _engine_call(engine.Module, self.engine, binary)
+        if source.is_text:
+            # the engine reads the text format itself: a module the script
+            # gave as text is parsed by the engine, not by a converter
+            text = source.text()
+            if not _READS_TEXT:
+                binary = source.binary()
+                if binary is None:
+                    raise Unsupported("text-format", "the engine reads binary modules only")
+                return _engine_call(engine.Module, self.engine, binary)
+            return _engine_call(engine.Module, self.engine, _as_text(text))
+        return _engine_call(engine.Module, self.engine, source.binary())
 
     def instantiate(self, module: Any) -> Any:
         return _engine_call(self.linker.instantiate, self.store, module)
@@ -251,7 +279,7 @@ class EngineAdapter:
     """This project's engine (see the module docstring)."""
 
     name = "engine"
-    reads_text = False
+    reads_text = True
     checks_custom = False
     unsupported_proposals: frozenset[str] = frozenset()
 
