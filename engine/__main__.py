@@ -24,10 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
 from typing import Optional, Sequence
 
 (EXIT_OK, EXIT_USAGE, EXIT_MALFORMED, EXIT_INVALID, EXIT_LINK, EXIT_TRAP,
@@ -44,26 +41,13 @@ class CliError(Exception):
 
 
 def read_module_bytes(path: str) -> bytes:
-    """The binary of ``path``; text modules are assembled with wat2wasm."""
+    """The contents of ``path``: a binary module or one in the text format
+    (the engine reads both)."""
     try:
         with open(path, "rb") as fh:
-            data = fh.read()
+            return fh.read()
     except OSError as e:
         raise CliError(f"cannot read {path}: {e.strerror}") from None
-    if path.endswith(".wat") or (data[:4] != b"\0asm" and data.lstrip()[:1] == b"("):
-        tool = shutil.which("wat2wasm") or shutil.which(
-            "wat2wasm", path=os.path.dirname(sys.executable))
-        if tool is None:
-            raise CliError(f"{path} is in the text format and wat2wasm is not installed")
-        with tempfile.TemporaryDirectory() as tmp:
-            out = os.path.join(tmp, "module.wasm")
-            proc = subprocess.run([tool, "--enable-all", path, "-o", out],
-                                  capture_output=True, text=True, errors="replace")
-            if proc.returncode != 0:
-                raise CliError(f"wat2wasm failed on {path}:\n{proc.stderr.strip()}", EXIT_MALFORMED)
-            with open(out, "rb") as fh:
-                return fh.read()
-    return data
 
 
 def _load(path: str, config=None):

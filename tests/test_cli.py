@@ -15,7 +15,7 @@ import pytest
 from engine.__main__ import (
     EXIT_INVALID, EXIT_LINK, EXIT_MALFORMED, EXIT_OK, EXIT_TRAP, EXIT_USAGE, main)
 
-from watutil import _tool, wat2wasm
+from watutil import wat2wasm
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,8 +54,11 @@ def files(tmp_path):
     wat.write_text(TEXT)
     out["mod.wat"] = str(wat)
     bad_wat = tmp_path / "bad.wat"
-    bad_wat.write_text("(module (func (i32.add)))")
+    bad_wat.write_text("(module (func (i32.addd)))")
     out["bad.wat"] = str(bad_wat)
+    invalid_wat = tmp_path / "invalid.wat"
+    invalid_wat.write_text("(module (func (i32.add)))")
+    out["invalid.wat"] = str(invalid_wat)
     return out
 
 
@@ -83,12 +86,12 @@ def test_run_defaults_to_start(capsys, files):
     assert run(capsys, "run", files["mod.wasm"]) == (EXIT_OK, "", "")  # nothing to call
 
 
-def test_text_modules_are_assembled(capsys, files):
-    if _tool("wat2wasm") is None:
-        pytest.skip("wat2wasm (a test extra) is not installed")
+def test_text_modules_are_read(capsys, files):
     assert run(capsys, "run", files["mod.wat"], "--invoke", "add", "1", "2")[:2] == (EXIT_OK, "3\n")
     code, _, err = run(capsys, "validate", files["bad.wat"])
-    assert code == EXIT_MALFORMED and "wat2wasm failed" in err
+    assert code == EXIT_MALFORMED and "malformed module" in err
+    code, _, err = run(capsys, "validate", files["invalid.wat"])
+    assert code == EXIT_INVALID and "invalid module" in err
 
 
 def test_validate_exit_codes(capsys, files):
