@@ -10,6 +10,19 @@ from .lexer import (
     EOF, ID, KEYWORD, KIND_NAMES, LPAREN, NUMBER, RPAREN, STRING, Tokens, error, utf8_name,
 )
 from .literals import F32, F64, LiteralError, parse_float, parse_int, parse_uint
+from .optable import PLAIN
+
+
+#: Keywords of the grammar other than instruction names (a misplaced one is
+#: an unexpected token; any other keyword is an unknown operator).
+KNOWN_KEYWORDS = frozenset("""
+    module type rec sub final func struct array field mut param result local import export
+    table memory global tag elem data start offset item declare then else do end ref null
+    exact describes descriptor pagesize shared i32 i64 f32 f64 v128 i8 i16 any eq i31 none
+    nofunc exn noexn extern noextern anyref eqref i31ref structref arrayref nullref funcref
+    nullfuncref exnref nullexnref externref nullexternref binary quote block loop if try
+    try_table catch catch_ref catch_all catch_all_ref delegate select
+""".split()) | frozenset(PLAIN)
 
 
 class Cursor:
@@ -40,7 +53,10 @@ class Cursor:
         index = self.pos if at is None else at
         kind = self.kinds[index]
         if kind == KEYWORD:
-            self.fail(f"unknown operator {self.values[index]}", index)
+            word = self.values[index]
+            if word in KNOWN_KEYWORDS:
+                self.fail(f"unexpected token {word}", index)
+            self.fail(f"unknown operator {word}", index)
         if kind == EOF:
             self.fail("unexpected end of input", index)
         detail = KIND_NAMES[kind]
