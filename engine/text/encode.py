@@ -74,6 +74,8 @@ OPCODE, OPCODE_NULLABLE = _opcodes()
 
 
 def heaptype(ht: object, exact: bool = False) -> bytes:
+    """An abstract heap type's byte or a type index (s33), after the exact
+    marker when ``exact``."""
     prefix = b"\x62" if exact else b""
     if isinstance(ht, AbsHeapType):
         return prefix + _SMALL[ht.value] if ht.value < 128 else prefix + bytes([ht.value])
@@ -81,6 +83,8 @@ def heaptype(ht: object, exact: bool = False) -> bytes:
 
 
 def valtype(vt: object) -> bytes:
+    """A value or packed type; nullable abstract references use their
+    one-byte shorthand."""
     if isinstance(vt, (NumType, VecType, PackedType)):
         return bytes([vt.value])
     if vt.nullable and not vt.exact and isinstance(vt.heap, AbsHeapType):
@@ -127,6 +131,7 @@ def _limits(limits, flags: int) -> bytes:
 
 
 def memtype(mt: MemType) -> bytes:
+    """Limits flags and bounds, then the page size when it is not 64 KiB."""
     flags = (2 if mt.shared else 0) | (4 if mt.addr64 else 0) | (8 if mt.page_size_log2 != 16 else 0)
     out = _limits(mt.limits, flags)
     if mt.page_size_log2 != 16:
@@ -135,10 +140,12 @@ def memtype(mt: MemType) -> bytes:
 
 
 def tabletype(tt: TableType) -> bytes:
+    """Element type, then limits."""
     return valtype(tt.elem) + _limits(tt.limits, 4 if tt.addr64 else 0)
 
 
 def globaltype(gt: GlobalType) -> bytes:
+    """Value type, then mutability."""
     return valtype(gt.valtype) + (b"\x01" if gt.mutable else b"\x00")
 
 
@@ -251,6 +258,7 @@ def instructions(instrs: Iterable[tuple], out: bytearray, marks: Optional[dict] 
 
 
 def expr(instrs: Iterable[tuple]) -> bytes:
+    """The encoding of an expression (its final ``end`` included)."""
     out = bytearray()
     instructions(instrs, out)
     return bytes(out)

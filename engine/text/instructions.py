@@ -77,6 +77,7 @@ class InstrParser(TypeParser):
     hints: list
 
     def init_instructions(self) -> None:
+        """Reset the per-expression state (before parsing a module)."""
         self.locals = Space("local")
         self.labels = Labels()
         self.uses_data = False

@@ -50,6 +50,7 @@ class Signature:
         self.written = False
 
     def functype(self) -> FuncType:
+        """The function type the clauses spell."""
         return FuncType(tuple(self.params), tuple(self.results))
 
 
@@ -122,6 +123,7 @@ class TypeParser(Cursor):
     # --- composite types ----------------------------------------------------
 
     def storagetype(self) -> object:
+        """A value type or a packed type (``i8``, ``i16``)."""
         kind = self.kinds[self.pos]
         if kind == KEYWORD:
             packed = PACKED.get(self.values[self.pos])
@@ -330,9 +332,11 @@ class TypeParser(Cursor):
         return MemType(limits, shared, addr64, log2)
 
     def memtype(self) -> MemType:
+        """``i32|i64``? limits ``shared``? ``(pagesize n)``?."""
         return self.memtype_after_address(self.address_type())
 
     def tabletype(self) -> TableType:
+        """``i32|i64``? limits reftype."""
         addr64 = self.address_type()
         limits = self.limits()
         return TableType(limits, self.reftype(), addr64)
