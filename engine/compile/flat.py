@@ -25,7 +25,7 @@ from typing import Optional
 
 from ..syntax.opcodes import Op
 from ..syntax.opcodes import CatchKind
-from .translator import Translator, _Entry, _Frame, _OPENERS, _STRUCTURE
+from .translator import Translator, _default_literal, _Entry, _Frame
 
 
 class FlatTranslator(Translator):
@@ -119,6 +119,11 @@ class FlatTranslator(Translator):
 
     # -- driver -------------------------------------------------------------
 
+    def before(self, op) -> None:
+        if op in _BRANCHES:
+            # every value must sit in its slot on both sides of a jump
+            self.spill()
+
     def translate(self) -> str:
         nparams = len(self.functype.params)
         nresults = len(self.functype.results)
@@ -127,43 +132,12 @@ class FlatTranslator(Translator):
         self.frames.append(func)
         entry = self.new_label()
         self.start_block(entry, 0)
-        body = self.body
-        constructs = self.facts.constructs
-        handlers = self.handlers
-        n = len(body)
-        pc = 0
-        while pc < n:
-            ins = body[pc]
-            op = ins[0]
-            f = self.frames[-1]
-            if f.unreachable:
-                # dead code: skip whole constructs, keep the frame boundaries
-                if op in _OPENERS:
-                    pc = constructs[pc].end + 1
-                    continue
-                if op not in _STRUCTURE:
-                    pc += 1
-                    continue
-            if self.fuel_starts is not None:
-                self.fuel_hook(pc, op)
-            if op in _BRANCHES:
-                # every value must sit in its slot on both sides of a jump
-                self.spill()
-            h = handlers.get(op)
-            if h is None:
-                h = self.numeric_handler(op)
-                self.handlers[op] = h
-            h(self, ins, pc)
-            pc += 1
-            if not self.frames:
-                break
+        self.walk()
 
         out = [f"def F{self.funcidx}({args}):"]
         if self.nonlocals:
             out.append(f"    nonlocal {', '.join(sorted(self.nonlocals))}")
         for i, t in enumerate(self.local_types[nparams:], start=nparams):
-            from .translator import _default_literal
-
             out.append(f"    L{i} = {_default_literal(t)}")
         out.append(f"    PC = {entry}")
         out.append("    while True:")

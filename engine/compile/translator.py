@@ -374,32 +374,7 @@ class Translator:
         func = _Frame("func", None, 0, 0, nresults, 0, 1, 0)
         self.frames.append(func)
         self.init_locals(nparams)
-        body = self.body
-        n = len(body)
-        pc = 0
-        handlers = self.handlers
-        constructs = self.facts.constructs
-        while pc < n:
-            ins = body[pc]
-            op = ins[0]
-            f = self.frames[-1]
-            if f.unreachable:
-                # dead code: skip whole constructs, keep the frame boundaries
-                if op in _OPENERS:
-                    pc = constructs[pc].end + 1
-                    continue
-                if op not in _STRUCTURE:
-                    pc += 1
-                    continue
-            if self.fuel_starts is not None:
-                self.fuel_hook(pc, op)
-            h = handlers.get(op)
-            if h is None:
-                h = self.numeric_handler(op)
-            h(self, ins, pc)
-            pc += 1
-            if not self.frames:
-                break
+        self.walk()
         if self.delegate_wrapper:
             self.lines = (["    try:"] + ["    " + line for line in self.lines]
                           + ["    except DELEGATED as XD:", "        raise XD.exc"])
@@ -409,6 +384,40 @@ class Translator:
         if self.uses_br:
             head.append("    BR = 0")
         return "\n".join(head + _tidy(self.lines)) + "\n"
+
+    def walk(self) -> None:
+        """Translate the body instruction by instruction, skipping dead code
+        (whole constructs after a jump) but keeping the frame boundaries."""
+        body = self.body
+        n = len(body)
+        pc = 0
+        handlers = self.handlers
+        constructs = self.facts.constructs
+        fuel = self.fuel_starts is not None
+        while pc < n:
+            ins = body[pc]
+            op = ins[0]
+            if self.frames[-1].unreachable:
+                if op in _OPENERS:
+                    pc = constructs[pc].end + 1
+                    continue
+                if op not in _STRUCTURE:
+                    pc += 1
+                    continue
+            if fuel:
+                self.fuel_hook(pc, op)
+            self.before(op)
+            h = handlers.get(op)
+            if h is None:
+                h = self.numeric_handler(op)
+            h(self, ins, pc)
+            pc += 1
+            if not self.frames:
+                break
+
+    def before(self, op) -> None:
+        """A hook run before each live instruction (the general lowering
+        spills the stack before branches)."""
 
     def fuel_hook(self, pc: int, op) -> None:
         """Charge the segment starting here, and the length of a bulk op."""
