@@ -95,20 +95,20 @@ int main(void) {
     cat("/sandbox/input.txt");
 
     printf("-- writing\n");
-    report("mkdir work", mkdir("/sandbox/work", 0755) == 0);
-    report("mkdir work again", mkdir("/sandbox/work", 0755) == 0);
-    FILE *f = fopen("/sandbox/work/hello.txt", "w");
-    report("create work/hello.txt", f != NULL);
+    report("mkdir temp", mkdir("/sandbox/temp", 0755) == 0);
+    report("mkdir temp again", mkdir("/sandbox/temp", 0755) == 0);
+    FILE *f = fopen("/sandbox/temp/hello.txt", "w");
+    report("create temp/hello.txt", f != NULL);
     for (int i = 0; i < 3; i++) {
         fprintf(f, "Hello, file %d!\n", i);
     }
     fclose(f);
-    report("stat work/hello.txt", stat("/sandbox/work/hello.txt", &st) == 0);
+    report("stat temp/hello.txt", stat("/sandbox/temp/hello.txt", &st) == 0);
     printf("size %lld, regular %d\n", (long long)st.st_size, S_ISREG(st.st_mode));
-    cat("/sandbox/work/hello.txt");
+    cat("/sandbox/temp/hello.txt");
 
     printf("-- seeking\n");
-    f = fopen("/sandbox/work/hello.txt", "r");
+    f = fopen("/sandbox/temp/hello.txt", "r");
     fseek(f, 7, SEEK_SET);
     size_t got = fread(buf, 1, 6, f);
     buf[got] = 0;
@@ -119,7 +119,7 @@ int main(void) {
     printf("last 3: '%.2s' + newline %d\n", buf, buf[2] == '\n');
     fclose(f);
 
-    int fd = open("/sandbox/work/hello.txt", O_RDWR);
+    int fd = open("/sandbox/temp/hello.txt", O_RDWR);
     report("open O_RDWR", fd >= 0);
     printf("lseek end -> %lld\n", (long long)lseek(fd, 0, SEEK_END));
     printf("pread at 0: %zd bytes\n", pread(fd, buf, 5, 0));
@@ -129,61 +129,61 @@ int main(void) {
     printf("size now %lld\n", (long long)st.st_size);
     close(fd);
 
-    f = fopen("/sandbox/work/hello.txt", "a");
+    f = fopen("/sandbox/temp/hello.txt", "a");
     fputs("appended\n", f);
     fclose(f);
-    cat("/sandbox/work/hello.txt");
+    cat("/sandbox/temp/hello.txt");
 
     printf("-- names\n");
     report("rename to renamed.txt",
-           rename("/sandbox/work/hello.txt", "/sandbox/work/renamed.txt") == 0);
+           rename("/sandbox/temp/hello.txt", "/sandbox/temp/renamed.txt") == 0);
     errno = 0;
-    report("stat old name", stat("/sandbox/work/hello.txt", &st) == 0);
-    report("mkdir work/sub", mkdir("/sandbox/work/sub", 0755) == 0);
-    try_open("create work/sub/x.txt", "/sandbox/work/sub/x.txt", O_CREAT | O_WRONLY);
-    try_open("O_EXCL on existing", "/sandbox/work/sub/x.txt", O_CREAT | O_EXCL | O_WRONLY);
-    try_open("open missing", "/sandbox/work/nothing.txt", O_RDONLY);
-    try_open("dir with O_WRONLY", "/sandbox/work/sub", O_WRONLY);
-    try_open("file/ as a directory", "/sandbox/work/renamed.txt/", O_RDONLY);
-    report("symlink link -> renamed.txt", symlink("renamed.txt", "/sandbox/work/link") == 0);
-    ssize_t n = readlink("/sandbox/work/link", buf, sizeof buf - 1);
+    report("stat old name", stat("/sandbox/temp/hello.txt", &st) == 0);
+    report("mkdir temp/sub", mkdir("/sandbox/temp/sub", 0755) == 0);
+    try_open("create temp/sub/x.txt", "/sandbox/temp/sub/x.txt", O_CREAT | O_WRONLY);
+    try_open("O_EXCL on existing", "/sandbox/temp/sub/x.txt", O_CREAT | O_EXCL | O_WRONLY);
+    try_open("open missing", "/sandbox/temp/nothing.txt", O_RDONLY);
+    try_open("dir with O_WRONLY", "/sandbox/temp/sub", O_WRONLY);
+    try_open("file/ as a directory", "/sandbox/temp/renamed.txt/", O_RDONLY);
+    report("symlink link -> renamed.txt", symlink("renamed.txt", "/sandbox/temp/link") == 0);
+    ssize_t n = readlink("/sandbox/temp/link", buf, sizeof buf - 1);
     buf[n > 0 ? n : 0] = 0;
     printf("readlink: %s\n", buf);
-    report("lstat link", lstat("/sandbox/work/link", &st) == 0 && S_ISLNK(st.st_mode));
-    report("stat through link", stat("/sandbox/work/link", &st) == 0 && S_ISREG(st.st_mode));
-    try_open("O_NOFOLLOW on link", "/sandbox/work/link", O_RDONLY | O_NOFOLLOW);
+    report("lstat link", lstat("/sandbox/temp/link", &st) == 0 && S_ISLNK(st.st_mode));
+    report("stat through link", stat("/sandbox/temp/link", &st) == 0 && S_ISREG(st.st_mode));
+    try_open("O_NOFOLLOW on link", "/sandbox/temp/link", O_RDONLY | O_NOFOLLOW);
     printf("through the link:\n");
-    cat("/sandbox/work/link");
-    report("hard link", link("/sandbox/work/renamed.txt", "/sandbox/work/hard.txt") == 0);
-    stat("/sandbox/work/renamed.txt", &st);
+    cat("/sandbox/temp/link");
+    report("hard link", link("/sandbox/temp/renamed.txt", "/sandbox/temp/hard.txt") == 0);
+    stat("/sandbox/temp/renamed.txt", &st);
     printf("nlink %d\n", (int)st.st_nlink);
-    list("/sandbox/work");
-    report("rmdir non-empty work", rmdir("/sandbox/work") == 0);
-    report("unlink a directory", unlink("/sandbox/work/sub") == 0);
-    report("inside via ..", stat("/sandbox/work/sub/../renamed.txt", &st) == 0);
+    list("/sandbox/temp");
+    report("rmdir non-empty temp", rmdir("/sandbox/temp") == 0);
+    report("unlink a directory", unlink("/sandbox/temp/sub") == 0);
+    report("inside via ..", stat("/sandbox/temp/sub/../renamed.txt", &st) == 0);
 
     printf("-- escapes\n");
     try_open("../outside.txt", "/sandbox/../outside.txt", O_RDONLY);
-    try_open("work/../../outside.txt", "/sandbox/work/../../outside.txt", O_RDONLY);
+    try_open("temp/../../outside.txt", "/sandbox/temp/../../outside.txt", O_RDONLY);
     try_open("absolute /etc/passwd", "/etc/passwd", O_RDONLY);
     try_open("host symlink escape_rel", "/sandbox/escape_rel", O_RDONLY);
     try_open("host symlink escape_abs", "/sandbox/escape_abs", O_RDONLY);
     try_open("create through escape_rel", "/sandbox/escape_rel", O_WRONLY | O_CREAT | O_TRUNC);
     report("stat through escape_rel", stat("/sandbox/escape_rel", &st) == 0);
     report("lstat escape_rel itself", lstat("/sandbox/escape_rel", &st) == 0);
-    report("symlink work/out -> ../../outside.txt",
-           symlink("../../outside.txt", "/sandbox/work/out") == 0);
-    try_open("open work/out", "/sandbox/work/out", O_RDONLY);
-    report("symlink work/up -> ..", symlink("..", "/sandbox/work/up") == 0);
-    report("stat work/up/input.txt", stat("/sandbox/work/up/input.txt", &st) == 0);
-    try_open("open work/up/../outside.txt", "/sandbox/work/up/../outside.txt", O_RDONLY);
+    report("symlink temp/out -> ../../outside.txt",
+           symlink("../../outside.txt", "/sandbox/temp/out") == 0);
+    try_open("open temp/out", "/sandbox/temp/out", O_RDONLY);
+    report("symlink temp/up -> ..", symlink("..", "/sandbox/temp/up") == 0);
+    report("stat temp/up/input.txt", stat("/sandbox/temp/up/input.txt", &st) == 0);
+    try_open("open temp/up/../outside.txt", "/sandbox/temp/up/../outside.txt", O_RDONLY);
     report("mkdir ../made", mkdir("/sandbox/../made", 0755) == 0);
     report("rename out of the sandbox",
-           rename("/sandbox/work/renamed.txt", "/sandbox/../stolen.txt") == 0);
-    report("symlink to an absolute path", symlink("/etc/passwd", "/sandbox/work/abs") == 0);
-    report("loop a -> b -> a", symlink("loop_b", "/sandbox/work/loop_a") == 0 &&
-                                    symlink("loop_a", "/sandbox/work/loop_b") == 0);
-    try_open("open the loop", "/sandbox/work/loop_a", O_RDONLY);
+           rename("/sandbox/temp/renamed.txt", "/sandbox/../stolen.txt") == 0);
+    report("symlink to an absolute path", symlink("/etc/passwd", "/sandbox/temp/abs") == 0);
+    report("loop a -> b -> a", symlink("loop_b", "/sandbox/temp/loop_a") == 0 &&
+                                    symlink("loop_a", "/sandbox/temp/loop_b") == 0);
+    try_open("open the loop", "/sandbox/temp/loop_a", O_RDONLY);
 
     printf("-- cleaning up\n");
     const char *files[] = {"sub/x.txt", "renamed.txt", "hard.txt", "link", "out", "up",
@@ -191,15 +191,15 @@ int main(void) {
     int all = 1;
     for (unsigned i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[128];
-        snprintf(path, sizeof path, "/sandbox/work/%s", files[i]);
+        snprintf(path, sizeof path, "/sandbox/temp/%s", files[i]);
         if (unlink(path) != 0) {
             printf("unlink %s: %s\n", files[i], errname(errno));
             all = 0;
         }
     }
     report("unlink all", all);
-    report("rmdir work/sub", rmdir("/sandbox/work/sub") == 0);
-    report("rmdir work", rmdir("/sandbox/work") == 0);
+    report("rmdir temp/sub", rmdir("/sandbox/temp/sub") == 0);
+    report("rmdir temp", rmdir("/sandbox/temp") == 0);
     f = fopen("/sandbox/kept.txt", "w");
     fputs("written by the guest\n", f);
     fclose(f);
