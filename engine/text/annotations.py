@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .lexer import KEYWORD, LPAREN, RPAREN, STRING, error, utf8_name
+from .lexer import ID, KEYWORD, LPAREN, RPAREN, STRING, error, utf8_name
 
 #: Sections a placement can name, in binary order (custom placement slots
 #: are numbered: before the first section 0, before section i 2i+1, after
@@ -100,3 +100,39 @@ def branch_hint_anchors(parser) -> dict[int, bytes]:
             raise error(source, annot.offset, "@metadata.code.branch_hint annotation: duplicate annotation")
         out[annot.anchor] = annot.values[0]
     return out
+
+
+#: Module fields that an ``@name`` annotation may name (right after the
+#: field's keyword and optional identifier).
+_NAMEABLE = frozenset({"func", "tag", "global", "table", "memory", "type", "elem", "data",
+                       "import"})
+
+
+def check_names(parser) -> None:
+    """Where ``@name`` annotations may stand: one right after ``module`` (the
+    module's name), one right after the keyword (and identifier) of a field
+    that has a name; anything deeper in a field is left alone (names of
+    params, locals, labels and fields are not interpreted)."""
+    source = parser.tokens.source
+    kinds = parser.kinds
+    boundaries = {p for _, p in parser.fields} | {parser.end}
+    after_keyword: dict[int, str] = {}
+    for keyword, p in parser.fields:
+        q = p + 2
+        after_keyword.setdefault(q, keyword)
+        if kinds[q] == ID:
+            after_keyword.setdefault(q + 1, keyword)
+    module_names = 0
+    for annot in parser.tokens.annotations:
+        if annot.name != "name":
+            continue
+        if annot.anchor == parser.start:
+            module_names += 1
+            if module_names > 1:
+                raise error(source, annot.offset, "@name annotation: multiple module names")
+            continue
+        if annot.anchor in boundaries:
+            raise error(source, annot.offset, "misplaced @name annotation")
+        keyword = after_keyword.get(annot.anchor)
+        if keyword is not None and keyword not in _NAMEABLE:
+            raise error(source, annot.offset, "misplaced @name annotation")

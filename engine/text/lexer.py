@@ -14,7 +14,8 @@ is much cheaper in CPython than one object per token. Values are:
 * ``LPAREN``/``RPAREN``/``EOF``: None.
 
 White space, comments and annotations produce no tokens. The annotations a
-later stage interprets (``@custom`` and ``@metadata.code.branch_hint``) are
+later stage interprets (``@custom``, ``@metadata.code.branch_hint`` and the
+placement of ``@name``) are
 kept aside in :attr:`Tokens.annotations`, each anchored at the index of the
 token that follows it.
 
@@ -36,7 +37,7 @@ LPAREN, RPAREN, KEYWORD, ID, STRING, NUMBER, RESERVED, EOF = range(8)
 KIND_NAMES = ("'('", "')'", "keyword", "identifier", "string", "number", "reserved token", "end of input")
 
 #: Annotations whose contents a later stage reads; all others are white space.
-KEPT_ANNOTATIONS = frozenset({"custom", "metadata.code.branch_hint"})
+KEPT_ANNOTATIONS = frozenset({"custom", "metadata.code.branch_hint", "name"})
 
 _IDCHARS = r"0-9A-Za-z!#$%&'*+\-./:<=>?@\\^_`|~"
 _STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'

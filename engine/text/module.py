@@ -18,7 +18,7 @@ from typing import Optional
 from ..syntax.module import Data, Elem, Export, Func, Global, Import, Module, SegmentMode, Table
 from ..syntax.opcodes import Op
 from ..syntax.types import AbsHeapType, ExternKind, Limits, MemType, RefType, TableType, TagType
-from .annotations import CustomPlacement, branch_hint_anchors, custom_sections
+from .annotations import CustomPlacement, branch_hint_anchors, check_names, custom_sections
 from .context import Labels, ModuleContext, Space
 from .instructions import InstrParser
 from .lexer import KEYWORD, LPAREN, RPAREN, Tokens
@@ -66,6 +66,7 @@ class ModuleParser(InstrParser):
         self._list_fields()
         self.customs = custom_sections(self, {p for _, p in self.fields} | {self.end})
         self.hint_anchors = branch_hint_anchors(self)
+        check_names(self)
         for keyword, p in self.fields:
             self._bind(keyword, p)
         for keyword, p in self.fields:

@@ -280,7 +280,8 @@ class EngineAdapter:
 
     name = "engine"
     reads_text = True
-    checks_custom = False
+    # the text parser checks @custom, @name and branch-hint annotations
+    checks_custom = True
     unsupported_proposals: frozenset[str] = frozenset()
 
     def session(self, disabled: frozenset[str] = frozenset()) -> EngineSession:
