@@ -6,9 +6,7 @@ are the API objects; this module adds the type constructors.
 
 from __future__ import annotations
 
-import struct
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Iterable, Optional
 
 from .syntax import types as _t
 

@@ -10,7 +10,6 @@ blocks the calling Python thread on a per-address queue until a
 from __future__ import annotations
 
 import threading
-import time
 from typing import Callable
 
 from ..errors import Trap, TrapCode

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import re
 import types
-from typing import Any, Optional, Sequence
+from typing import Any, Sequence
 
-from ..errors import InstantiationError, LinkError, Trap, TrapCode, WasmError
+from ..errors import LinkError, WasmError
 from ..syntax import types as T
 from ..syntax.module import SegmentMode
 from ..syntax.types import ExternKind

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import types
-from typing import Any, Optional
+from typing import Any
 
 from ..errors import InvalidError, MalformedError, UsageError, WasmError
 from ..syntax import types as T

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import threading
 import types
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Optional
 
-from ..errors import InstantiationError, Trap, TrapCode, UsageError
+from ..errors import InstantiationError, UsageError
 from ..syntax import types as T
 from . import values as V
 

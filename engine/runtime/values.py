@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import struct
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from ..errors import Trap, TrapCode, UsageError, WasmError, WasmException
 from ..syntax import types as T

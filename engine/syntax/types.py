@@ -83,8 +83,9 @@ class AbsHeapType(enum.Enum):
 
 
 #: A heap type: abstract, or a (module-relative) type index, or after
-#: canonicalisation a DefType.
-HeapType = Union[AbsHeapType, int, "DefType"]
+#: canonicalisation an engine.valid.canon.DefType (typed ``object`` here, so
+#: that the syntax layer does not depend on the validator).
+HeapType = Union[AbsHeapType, int, object]
 
 
 @dataclass(frozen=True, slots=True)
