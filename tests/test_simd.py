@@ -187,9 +187,9 @@ def operand_rows(op: Op, rng: random.Random) -> list[tuple[int, ...]]:
             if shape in SCALAR_OF:
                 w, pl = _lane_info(shape)
                 if i == 0:
-                    row.append(vec(shape, lambda pl, j: pl[(k * count + j) % len(pl)]))
+                    row.append(vec(shape, lambda pl, j, k=k: pl[(k * count + j) % len(pl)]))
                 elif i == 1:
-                    row.append(vec(shape, lambda pl, j: pl[((k * count + j) // p) % len(pl)]))
+                    row.append(vec(shape, lambda pl, j, k=k: pl[((k * count + j) // p) % len(pl)]))
                 else:
                     row.append(vec(shape, lambda pl, j: rng.choice(pl)))
             else:
@@ -210,7 +210,7 @@ def operand_rows(op: Op, rng: random.Random) -> list[tuple[int, ...]]:
                     row.append(rng.choice(SCALAR_POOLS[shape]))
             rows.append(tuple(row))
     # Small signed lanes, that narrowing keeps exactly.
-    for k in range(40):
+    for _k in range(40):
         row = []
         for shape in params:
             if shape in SCALAR_OF:

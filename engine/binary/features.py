@@ -256,7 +256,7 @@ def _expr_tables(enabled: frozenset[str], keep: frozenset = frozenset()) -> Expr
     if not (multi_memory and memory64):
         memarg = _memarg_reader(multi_memory, memory64)
         plain, lane = _memarg_op_reader(memarg, False), _memarg_op_reader(memarg, True)
-        for key, (op, imm, _, _) in list(prefixed.items()):
+        for key, (_op, imm, _, _) in list(prefixed.items()):
             if imm is Imm.MEMARG:
                 override_prefixed(key, plain)
             elif imm is Imm.MEMARG_LANE:
