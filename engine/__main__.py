@@ -157,7 +157,7 @@ def cmd_run(args) -> int:
     func = exports.get(name)
     if not isinstance(func, engine.Func):
         raise CliError(f"no exported function named {name!r}")
-    params = func.ty(store).params
+    params = func.type(store).params
     if len(args.args) != len(params):
         raise CliError(f"{name} takes {len(params)} arguments, {len(args.args)} given")
     values = [_parse_arg(a, t) for a, t in zip(args.args, params)]

@@ -396,3 +396,21 @@ def test_general_lowering_handles_exceptions_and_reference_branches():
     assert ex["f"](store, 5, None) == -1      # br_on_null takes the branch
     assert ex["f"](store, 5, "x") == 5        # the exception is caught, with its payload
     assert ex["f"](store, 1010, "x") == -1    # one of the many targets
+
+
+def test_items_tell_their_types_as_wasmtime_py_does():
+    store, ex = instantiate("""
+    (module
+      (tag (export "e") (param i32))
+      (memory (export "m") 1 3)
+      (table (export "t") 2 funcref)
+      (global (export "g") (mut i64) (i64.const 0))
+      (func (export "f") (param i32) (result f64) (f64.const 0)))
+    """)
+    from engine.syntax import types as T
+
+    assert ex["f"].type(store) == T.FuncType((T.I32,), (T.F64,))
+    assert ex["e"].type(store) == T.FuncType((T.I32,), ())
+    assert ex["m"].type(store) == engine.MemoryType(1, 3)
+    assert ex["t"].type(store) == engine.TableType(engine.ValType.funcref(), 2)
+    assert ex["g"].type(store) == engine.GlobalType(engine.ValType.i64(), True)

@@ -38,7 +38,7 @@ def check_sig(ref, ty):
     allowed when it is a subtype, else a trap."""
     if ref is None:
         raise Trap(TrapCode.INDIRECT_CALL_TO_NULL)
-    if ty in ref.type.supers:
+    if ty in ref.deftype.supers:
         return ref.fn
     raise Trap(TrapCode.BAD_SIGNATURE)
 

@@ -37,7 +37,7 @@ def _return_call_indirect(self: Translator, ins, pc):
     ty = self.ctx.use(f"TY{typeidx}")
     ref = self.temp()
     self.emit(f"{ref} = {tb}[{idx}] if {idx} < len({tb}) else TABLE_OOB()")
-    self.emit(f"if {ref} is None or {ref}.type is not {ty}: CHECK_SIG({ref}, {ty})")
+    self.emit(f"if {ref} is None or {ref}.deftype is not {ty}: CHECK_SIG({ref}, {ty})")
     _tail_with(self, f"{ref}.tfn", ft)
 
 

@@ -943,7 +943,7 @@ def _call_indirect(self: Translator, ins, pc):
     ty = self.ctx.use(f"TY{typeidx}")
     ref = self.temp()
     self.emit(f"{ref} = {tb}[{idx}] if {idx} < len({tb}) else TABLE_OOB()")
-    self.call_with(f"({ref}.fn if {ref} is not None and {ref}.type is {ty} else CHECK_SIG({ref}, {ty}))", ft)
+    self.call_with(f"({ref}.fn if {ref} is not None and {ref}.deftype is {ty} else CHECK_SIG({ref}, {ty}))", ft)
 
 
 @handles(Op.DROP)

@@ -175,6 +175,10 @@ def make_test(rt: T.RefType) -> Callable[[Any], bool]:
         cls = StructRef
     else:
         cls = ArrayRef
+    if cls is Func:  # a function's canonical type is its deftype
+        if rt.exact:
+            return lambda v: (v is None and null) or (isinstance(v, Func) and v.deftype is dt)
+        return lambda v: (v is None and null) or (isinstance(v, Func) and dt in v.deftype.supers)
     if rt.exact:
         return lambda v: (v is None and null) or (isinstance(v, cls) and v.type is dt)
     return lambda v: (v is None and null) or (isinstance(v, cls) and dt in v.type.supers)

@@ -42,16 +42,17 @@ def extern_type_of(item: Any) -> Any:
     from ..valid.subtyping import TagDesc
 
     if isinstance(item, Func):
-        return item.type
+        return item.deftype
     if isinstance(item, Table):
-        return T.TableType(T.Limits(len(item.elems), item.type.limits.max), item.type.elem, item.addr64)
+        tt = item.tabletype
+        return T.TableType(T.Limits(len(item.elems), tt.limits.max), tt.elem, item.addr64)
     if isinstance(item, Memory):
-        return T.MemType(T.Limits(len(item.data) >> item.page_log2, item.type.limits.max),
+        return T.MemType(T.Limits(len(item.data) >> item.page_log2, item.memtype.limits.max),
                          item.shared, item.addr64, item.page_log2)
     if isinstance(item, Global):
-        return item.type
+        return item.globaltype
     if isinstance(item, Tag):
-        return TagDesc(item.type)
+        return TagDesc(item.deftype)
     return None
 
 
@@ -177,7 +178,7 @@ def instantiate(store, module, externs: Sequence[Any]) -> Instance:
                                         + len(inst.globals) + len(inst.tags)]
         if not extern_sub(extern_type_of(item), expected):
             raise LinkError(f"{where}: incompatible import type")
-        if imp.exact and item.type is not expected:
+        if imp.exact and item.deftype is not expected:
             # custom descriptors: an exact import takes no proper subtype
             raise LinkError(f"{where}: incompatible import type (not exactly {expected!r})")
         if kind == ExternKind.FUNC:

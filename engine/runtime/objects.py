@@ -28,7 +28,7 @@ class Func:
     value, or a tuple of values.
     """
 
-    __slots__ = ("type", "fn", "cell", "tfn", "tcell", "functype", "host", "name", "__weakref__")
+    __slots__ = ("deftype", "fn", "cell", "tfn", "tcell", "functype", "host", "name", "__weakref__")
 
     def __init__(self, store, functype: T.FuncType, callable_: Callable, *, name: str = "host"):
         from ..valid.canon import func_deftype
@@ -37,7 +37,7 @@ class Func:
             raise UsageError("Func needs a Python callable")
         ft = T.FuncType(tuple(functype.params), tuple(functype.results))
         self.functype = ft
-        self.type = func_deftype(ft.params, ft.results)
+        self.deftype = func_deftype(ft.params, ft.results)
         self.host = callable_
         self.name = name
         self.fn = self.tfn = V.host_function_adapter(ft, callable_)
@@ -47,7 +47,7 @@ class Func:
     @classmethod
     def _wasm(cls, deftype, functype: T.FuncType, fn: Callable, tfn: Callable, name: str) -> "Func":
         self = cls.__new__(cls)
-        self.type = deftype
+        self.deftype = deftype
         self.functype = functype
         self.fn = fn
         self.cell = CellType(fn)
@@ -65,11 +65,11 @@ class Func:
         self.tfn = tfn
         self.tcell.cell_contents = tfn
 
-    def ty(self, store=None) -> T.FuncType:
-        """The function's type."""
+    def type(self, store=None) -> T.FuncType:
+        """The function's type (``deftype`` is its canonical defined type)."""
         return self.functype
 
-    type_of = ty
+    ty = type
 
     @property
     def param_arity(self) -> int:
@@ -99,7 +99,7 @@ class Func:
 class Memory:
     """A linear memory: a ``bytearray`` that only ever grows in place."""
 
-    __slots__ = ("type", "data", "cell", "page_log2", "max_pages", "addr64", "shared",
+    __slots__ = ("memtype", "data", "cell", "page_log2", "max_pages", "addr64", "shared",
                  "lock", "limit_pages", "waiters", "__weakref__")
 
     def __init__(self, store, memtype: T.MemType):
@@ -107,7 +107,7 @@ class Memory:
         self._init(memtype, store)
 
     def _init(self, memtype: T.MemType, store=None) -> None:
-        self.type = memtype
+        self.memtype = memtype
         self.page_log2 = memtype.page_size_log2
         self.addr64 = memtype.addr64
         self.shared = memtype.shared
@@ -154,6 +154,10 @@ class Memory:
 
     # -- API ----------------------------------------------------------------
 
+    def type(self, store=None) -> T.MemType:
+        """The memory's declared type."""
+        return self.memtype
+
     def size(self, store=None) -> int:
         """Current size in pages."""
         return len(self.data) >> self.page_log2
@@ -192,14 +196,14 @@ class Memory:
 class Table:
     """A table of references: a Python list that grows in place."""
 
-    __slots__ = ("type", "elems", "cell", "max", "addr64", "limit", "__weakref__")
+    __slots__ = ("tabletype", "elems", "cell", "max", "addr64", "limit", "__weakref__")
 
     def __init__(self, store, tabletype: T.TableType, init: Any = None):
         _reserve(store, tables=1)
         self._init(tabletype, V.to_wasm_ref(tabletype.elem, init), store)
 
     def _init(self, tabletype: T.TableType, init: Any, store=None) -> None:
-        self.type = tabletype
+        self.tabletype = tabletype
         self.addr64 = tabletype.addr64
         spec_max = (1 << 64) - 1 if tabletype.addr64 else 0xFFFFFFFF
         self.max = min(tabletype.limits.max if tabletype.limits.max is not None else spec_max, spec_max)
@@ -232,7 +236,12 @@ class Table:
 
     # -- API ----------------------------------------------------------------
 
+    def type(self, store=None) -> T.TableType:
+        """The table's declared type."""
+        return self.tabletype
+
     def size(self, store=None) -> int:
+        """Current size in elements."""
         return len(self.elems)
 
     def get(self, store, index: int) -> Any:
@@ -243,66 +252,74 @@ class Table:
     def set(self, store, index: int, value: Any) -> None:
         if not 0 <= index < len(self.elems):
             raise UsageError(f"table index {index} out of bounds")
-        self.elems[index] = V.to_wasm_ref(self.type.elem, value)
+        self.elems[index] = V.to_wasm_ref(self.tabletype.elem, value)
 
     def grow(self, store, delta: int, init: Any = None) -> int:
-        old = self.grow_raw(V.check_index(delta, self.addr64), V.to_wasm_ref(self.type.elem, init))
+        old = self.grow_raw(V.check_index(delta, self.addr64), V.to_wasm_ref(self.tabletype.elem, init))
         if old == ((1 << 64) - 1 if self.addr64 else 0xFFFFFFFF) and delta:
             raise UsageError(f"failed to grow table by {delta} elements")
         return old
 
     def __repr__(self) -> str:
-        return f"<Table {len(self.elems)} x {self.type.elem!r}>"
+        return f"<Table {len(self.elems)} x {self.tabletype.elem!r}>"
 
 
 class Global:
     """A global variable; its value lives in a closure cell shared by every
     instance that defines or imports it."""
 
-    __slots__ = ("type", "cell", "__weakref__")
+    __slots__ = ("globaltype", "cell", "__weakref__")
 
     def __init__(self, store, globaltype: T.GlobalType, value: Any):
-        self.type = globaltype
+        self.globaltype = globaltype
         self.cell = CellType(V.to_wasm(globaltype.valtype, value))
 
     @classmethod
     def _new(cls, globaltype: T.GlobalType, raw: Any) -> "Global":
         self = cls.__new__(cls)
-        self.type = globaltype
+        self.globaltype = globaltype
         self.cell = CellType(raw)
         return self
 
+    def type(self, store=None) -> T.GlobalType:
+        """The global's type."""
+        return self.globaltype
+
     def value(self, store=None) -> Any:
         """The current value, as a host value."""
-        return V.from_wasm(self.type.valtype, self.cell.cell_contents)
+        return V.from_wasm(self.globaltype.valtype, self.cell.cell_contents)
 
     def set_value(self, store, value: Any) -> None:
         """Set a mutable global."""
-        if not self.type.mutable:
+        if not self.globaltype.mutable:
             raise UsageError("global is immutable")
-        self.cell.cell_contents = V.to_wasm(self.type.valtype, value)
+        self.cell.cell_contents = V.to_wasm(self.globaltype.valtype, value)
 
     def __repr__(self) -> str:
-        return f"<Global {self.type!r}>"
+        return f"<Global {self.globaltype!r}>"
 
 
 class Tag:
     """An exception tag; its identity tells exceptions apart."""
 
-    __slots__ = ("type", "functype", "__weakref__")
+    __slots__ = ("deftype", "functype", "__weakref__")
 
     def __init__(self, store, functype: T.FuncType):
         from ..valid.canon import func_deftype
 
         self.functype = T.FuncType(tuple(functype.params), tuple(functype.results))
-        self.type = func_deftype(self.functype.params, self.functype.results)
+        self.deftype = func_deftype(self.functype.params, self.functype.results)
 
     @classmethod
     def _new(cls, deftype, functype: T.FuncType) -> "Tag":
         self = cls.__new__(cls)
-        self.type = deftype
+        self.deftype = deftype
         self.functype = functype
         return self
+
+    def type(self, store=None) -> T.FuncType:
+        """The tag's type: a function type whose params are the payload."""
+        return self.functype
 
     def __repr__(self) -> str:
         return f"<Tag {self.functype!r}>"
