@@ -11,9 +11,10 @@ unsigned), f32 goes through ``engine.f32_from_bits`` / ``engine.f32_to_bits``
 so NaN payloads survive, f64 is a float, v128 an unsigned 128-bit int,
 references are None, ``engine.Func``, the adapter's :class:`HostRef` objects
 (for ``ref.extern N`` / ``ref.host N``), ``engine.StructRef``,
-``engine.ArrayRef``, ``engine.I31Ref`` or ``engine.ExnRef``. Results do not
-carry their type, so they are read in the kind the script expects (the
-runner's hints); a result of the wrong Python type never matches. For the
+``engine.ArrayRef``, ``engine.I31Ref`` or ``engine.ExnRef``. Results are read
+in the kinds of the function's own result types (``func.type(store)``), not
+the ones the script expects; a result of the wrong Python type never
+matches. For the
 same reason a ``None`` result means one null reference when the script
 expects exactly one reference result, and no results otherwise.
 """
@@ -67,6 +68,24 @@ def _as_text(data: bytes) -> Any:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data
+
+
+def _kind_of(t: Any) -> str:
+    """The reading kind (i32 ... v128, funcref, externref, anyref, exnref) of
+    an engine value type."""
+    name = str(t)
+    if name in ("i32", "i64", "f32", "f64", "v128"):
+        return name
+    heap = getattr(t, "heap", None)
+    kind = getattr(heap, "kind", heap)  # a defined type's kind, or the abstract type
+    label = getattr(kind, "name", "").lower()
+    if label in ("func", "nofunc"):
+        return "funcref"
+    if label in ("extern", "noextern"):
+        return "externref"
+    if label in ("exn", "noexn"):
+        return "exnref"
+    return "anyref"
 
 
 def _valtype(name: str) -> Any:
@@ -256,16 +275,27 @@ class EngineSession:
         func = self._export(instance, field, engine.Func)
         py_args = [self._arg(a) for a in args]
         result = _engine_call(func, self.store, *py_args)
-        hints = list(hints or [])
-        if result is None:
-            # None is both "no results" and "one null reference": the
-            # expected results decide
-            raw: list[Any] = [None] if len(hints) == 1 and hints[0] in _REF_HINTS else []
-        elif isinstance(result, tuple):
-            raw = list(result)
-        else:
+        # the function's own result types say how many values came back and
+        # how to read each one; without them (an engine lacking Func.type)
+        # the script's expected kinds stand in
+        try:
+            kinds: list = [_kind_of(t) for t in func.type(self.store).results]
+        except (AttributeError, TypeError):
+            kinds = []
+            hints = list(hints or [])
+            if result is None:
+                # None is both "no results" and "one null reference"
+                raw: list[Any] = [None] if len(hints) == 1 and hints[0] in _REF_HINTS else []
+            else:
+                raw = list(result) if isinstance(result, tuple) else [result]
+            return [read_result(v, hints[i] if i < len(hints) else None) for i, v in enumerate(raw)]
+        if not kinds:
+            raw = []
+        elif len(kinds) == 1:
             raw = [result]
-        return [read_result(v, hints[i] if i < len(hints) else None) for i, v in enumerate(raw)]
+        else:
+            raw = list(result) if isinstance(result, tuple) else [result]
+        return [read_result(v, kinds[i] if i < len(kinds) else None) for i, v in enumerate(raw)]
 
     def get(self, instance: Any, field: str, hint: Optional[str] = None) -> Value:
         glob = self._export(instance, field, engine.Global)
