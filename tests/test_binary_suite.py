@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,7 @@ if str(ROOT) not in sys.path:
 from engine.binary import decode_module  # noqa: E402
 from engine.binary.messages import DATA_COUNT_REQUIRED  # noqa: E402
 from engine.errors import MalformedError  # noqa: E402
+from watutil import tool  # noqa: E402
 
 MUST_DECODE = {
     "module", "module_definition", "assert_invalid", "assert_unlinkable",
@@ -62,11 +62,6 @@ def suite_dir(explicit: str | None = None) -> Path | None:
     return path if path.is_dir() and any(path.glob("*.wast")) else None
 
 
-def _tool(name: str) -> str | None:
-    beside = Path(sys.executable).parent / name
-    return str(beside) if beside.exists() else shutil.which(name)
-
-
 def convert(wast: Path, out: Path, wabt: bool = True) -> Path:
     """Convert one script into ``out`` (wast2json, else wasm-tools; only
     wasm-tools when ``wabt`` is False); return the JSON file. Raises
@@ -76,7 +71,7 @@ def convert(wast: Path, out: Path, wabt: bool = True) -> Path:
     if target.exists():
         return target
     errors = []
-    wast2json = _tool("wast2json") if wabt else None
+    wast2json = tool("wast2json") if wabt else None
     if wast2json:
         proc = subprocess.run([wast2json, "--enable-all", str(wast), "-o", str(target)],
                               capture_output=True, text=True)
@@ -85,7 +80,7 @@ def convert(wast: Path, out: Path, wabt: bool = True) -> Path:
         errors.append("wast2json: " + proc.stderr.strip()[-300:])
         for leftover in out.iterdir():
             leftover.unlink()
-    wasm_tools = _tool("wasm-tools")
+    wasm_tools = tool("wasm-tools")
     if wasm_tools:
         proc = subprocess.run([wasm_tools, "json-from-wast", str(wast), "-o", str(target),
                                "--wasm-dir", str(out)], capture_output=True, text=True)

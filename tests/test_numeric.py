@@ -17,10 +17,8 @@ from __future__ import annotations
 import functools
 import random
 import re
-import shutil
 import struct
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -40,16 +38,12 @@ from engine.numeric import (
     is_canonical_nan_f64,
 )
 from engine.syntax.opcodes import Op
+from watutil import tool
 
 wasmtime = pytest.importorskip("wasmtime", reason="the reference engine (wasmtime package) is not installed")
 
 
-def _find_wat2wasm() -> str | None:
-    local = Path(sys.executable).parent / "wat2wasm"
-    return str(local) if local.exists() else shutil.which("wat2wasm")
-
-
-WAT2WASM = _find_wat2wasm()
+WAT2WASM = tool("wat2wasm")
 pytestmark = pytest.mark.skipif(WAT2WASM is None, reason="wat2wasm (wabt) is not installed")
 
 WIDE = (Op.I64_ADD128, Op.I64_SUB128, Op.I64_MUL_WIDE_S, Op.I64_MUL_WIDE_U)

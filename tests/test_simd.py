@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import functools
 import random
-import shutil
 import struct
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -42,16 +40,12 @@ from engine.numeric import (
 from engine.numeric.simd import SIMD_HELPERS, SIMD_OPS
 from engine.syntax.opcodes import Op
 from test_simd_templates import SCALAR_OF, SHAPE, signature
+from watutil import tool
 
 wasmtime = pytest.importorskip("wasmtime", reason="the reference engine (wasmtime package) is not installed")
 
 
-def _find_wat2wasm() -> str | None:
-    local = Path(sys.executable).parent / "wat2wasm"
-    return str(local) if local.exists() else shutil.which("wat2wasm")
-
-
-WAT2WASM = _find_wat2wasm()
+WAT2WASM = tool("wat2wasm")
 pytestmark = pytest.mark.skipif(WAT2WASM is None, reason="wat2wasm (wabt) is not installed")
 
 NAMESPACE = {**HELPERS, **SIMD_HELPERS, "__builtins__": {}}

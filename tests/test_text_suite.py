@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,6 +55,7 @@ from engine.text import parse_module  # noqa: E402
 from engine.text.encode import encode_module  # noqa: E402
 from engine.text.script import split_script  # noqa: E402
 from engine.valid import validate_module  # noqa: E402
+from watutil import tool  # noqa: E402
 
 _TYPE_REUSE = ("implicit type use: wasm-tools does not reuse a function type written as an "
                "explicit (rec ...) group of one; the spec's rule does")
@@ -100,11 +100,6 @@ def suite_dir(explicit: Optional[str] = None) -> Optional[Path]:
     return path if path.is_dir() and any(path.glob("*.wast")) else None
 
 
-def _tool(name: str) -> Optional[str]:
-    beside = Path(sys.executable).parent / name
-    return str(beside) if beside.exists() else shutil.which(name)
-
-
 def convert(wast: Path, out: Path) -> Optional[Path]:
     """The JSON of one script converted into ``out`` (wasm-tools, else
     wast2json), or None when neither tool manages."""
@@ -112,7 +107,7 @@ def convert(wast: Path, out: Path) -> Optional[Path]:
     target = out / "x.json"
     if target.exists():
         return target
-    wasm_tools, wast2json = _tool("wasm-tools"), _tool("wast2json")
+    wasm_tools, wast2json = tool("wasm-tools"), tool("wast2json")
     if wasm_tools:
         proc = subprocess.run([wasm_tools, "json-from-wast", str(wast), "-o", str(target),
                                "--wasm-dir", str(out)], capture_output=True)
@@ -288,7 +283,7 @@ def test_whole_suite_text_modules(tmp_path_factory):
     suite = suite_dir()
     if suite is None:
         pytest.skip("no testsuite: set WASM_TESTSUITE or check out the submodule")
-    if _tool("wasm-tools") is None:
+    if tool("wasm-tools") is None:
         pytest.skip("wasm-tools (a test extra) is not installed")
     outcome = run_suite(suite, tmp_path_factory.mktemp("text-suite"))
     assert not outcome.failures, "\n".join(outcome.failures[:50])

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ if str(ROOT) not in sys.path:
 
 from engine.errors import InvalidError, MalformedError  # noqa: E402
 from engine.valid import validate_module  # noqa: E402
+from watutil import tool  # noqa: E402
 
 #: Commands whose expectation contradicts Wasm 3.0, with the reason; the
 #: check reports them as expected failures and fails if one starts passing
@@ -56,11 +56,6 @@ def suite_dir() -> Path | None:
     return path if path.is_dir() and any(path.glob("*.wast")) else None
 
 
-def _tool(name: str) -> str | None:
-    local = Path(sys.executable).parent / name
-    return str(local) if local.exists() else shutil.which(name)
-
-
 def convert(wast: Path, out: Path) -> Path:
     """Convert one script to JSON + binaries in ``out`` (wabt first, then
     wasm-tools); returns the JSON path. Raises RuntimeError on failure."""
@@ -69,7 +64,7 @@ def convert(wast: Path, out: Path) -> Path:
     if target.exists():
         return target
     errors = []
-    wast2json = _tool("wast2json")
+    wast2json = tool("wast2json")
     if wast2json:
         proc = subprocess.run([wast2json, "--enable-all", str(wast), "-o", str(target)],
                               capture_output=True, text=True)
@@ -78,7 +73,7 @@ def convert(wast: Path, out: Path) -> Path:
         errors.append(proc.stderr[-500:])
         for f in out.iterdir():
             f.unlink()
-    wasm_tools = _tool("wasm-tools")
+    wasm_tools = tool("wasm-tools")
     if wasm_tools:
         proc = subprocess.run([wasm_tools, "json-from-wast", str(wast), "-o", str(target),
                                "--wasm-dir", str(out)], capture_output=True, text=True)

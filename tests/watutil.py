@@ -12,15 +12,18 @@ import tempfile
 import pytest
 
 
-def _tool(name: str):
-    return shutil.which(name) or shutil.which(name, path=os.path.dirname(sys.executable))
+def tool(name: str) -> str | None:
+    """An external tool's path: the one installed beside this Python (the
+    project's virtualenv), else the one on PATH, else None."""
+    beside = os.path.join(os.path.dirname(sys.executable), name)
+    return beside if os.path.exists(beside) else shutil.which(name)
 
 
 @functools.lru_cache(maxsize=None)
 def wat2wasm(text: str) -> bytes:
     """The binary of a module in the text format (cached per text): wabt's
     wat2wasm, or wasm-tools for what wabt cannot parse (GC types)."""
-    wabt, wasm_tools = _tool("wat2wasm"), _tool("wasm-tools")
+    wabt, wasm_tools = tool("wat2wasm"), tool("wasm-tools")
     if wabt is None and wasm_tools is None:
         pytest.skip("wat2wasm / wasm-tools (test extras) are not installed")
     with tempfile.TemporaryDirectory() as tmp:
