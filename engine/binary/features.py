@@ -89,10 +89,10 @@ from .proposals import (
     MULTI_MEMORY,
     REFERENCE_TYPES,
     THREADS,
+    cached_rules,
     heap_missing,
     missing,
     needs_message,
-    normalise,
     ref_missing,
     table_elem_missing,
     type_name,
@@ -106,24 +106,12 @@ _COMP_NAMES = {StructType: "a struct type", ArrayType: "an array type"}
 _DATA_COUNT_SECTION, _TAG_SECTION = 12, 13
 
 
-#: frozenset argument -> its rules: the common case (a Config's feature set)
-#: costs one dictionary lookup.
 _BY_ARGUMENT: dict[frozenset, SectionRules] = {}
 
 
 def decode_rules(features: Optional[Iterable[str]]) -> SectionRules:
     """The section rules of a feature set (None: every proposal)."""
-    if features is None:
-        return FULL_RULES
-    try:
-        return _BY_ARGUMENT[features]  # type: ignore[index]
-    except (KeyError, TypeError):
-        pass
-    enabled = normalise(features)
-    rules = FULL_RULES if enabled is None else _rules(enabled)
-    if type(features) is frozenset and len(_BY_ARGUMENT) < 256:
-        _BY_ARGUMENT[features] = rules
-    return rules
+    return cached_rules(features, _BY_ARGUMENT, FULL_RULES, _rules)
 
 
 @functools.lru_cache(maxsize=32)

@@ -84,6 +84,24 @@ REQUIRES: dict[str, tuple[str, ...]] = {
 }
 
 
+def cached_rules(features: Optional[Iterable[str]], cache: dict, full, build):
+    """The rules one layer derives from a feature set: ``full`` when every
+    proposal is enabled, else ``build(normalised set)``. ``cache`` maps
+    frozenset arguments (a Config's feature set) to their rules, so the
+    common case costs one dictionary lookup."""
+    if features is None:
+        return full
+    try:
+        return cache[features]
+    except (KeyError, TypeError):
+        pass
+    enabled = normalise(features)
+    rules = full if enabled is None else build(enabled)
+    if type(features) is frozenset and len(cache) < 256:
+        cache[features] = rules
+    return rules
+
+
 def normalise(features: Optional[Iterable[str]]) -> Optional[frozenset[str]]:
     """The effective feature set, or None when everything is enabled.
 

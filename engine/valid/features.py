@@ -76,9 +76,9 @@ from ..binary.proposals import (
     OP_NEEDS,
     REFERENCE_TYPES,
     THREADS,
+    cached_rules,
     heap_missing,
     missing,
-    normalise,
     ref_missing,
     table_elem_missing,
     type_name,
@@ -135,24 +135,12 @@ class ValidRules:
         return e.type
 
 
-#: frozenset argument -> its rules: the common case (a Config's feature set)
-#: costs one dictionary lookup.
 _BY_ARGUMENT: dict[frozenset, Optional[ValidRules]] = {}
 
 
 def valid_rules(features: Optional[Iterable[str]]) -> Optional[ValidRules]:
     """The rules of a feature set, or None when every proposal is enabled."""
-    if features is None:
-        return None
-    try:
-        return _BY_ARGUMENT[features]  # type: ignore[index]
-    except (KeyError, TypeError):
-        pass
-    enabled = normalise(features)
-    rules = None if enabled is None else _rules(enabled)
-    if type(features) is frozenset and len(_BY_ARGUMENT) < 256:
-        _BY_ARGUMENT[features] = rules
-    return rules
+    return cached_rules(features, _BY_ARGUMENT, None, _rules)
 
 
 @functools.lru_cache(maxsize=32)
