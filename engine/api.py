@@ -1,18 +1,22 @@
 """The embedding API, re-exported by :mod:`engine`.
 
 The runtime objects themselves (Func, Memory, Table, Global, Tag, Instance)
-are the API objects; this module adds the type constructors.
+are the API objects; this module adds the type constructors, which build the
+engine's own type objects (so ``func.type(store) == FuncType([...], [...])``).
 """
 
 from __future__ import annotations
 
 from typing import Iterable, Optional
 
+from .runtime.gc import ArrayRef, ExnRef, I31Ref, StructRef  # noqa: F401
+from .runtime.instance import Instance  # noqa: F401
+from .runtime.linker import Linker  # noqa: F401
+from .runtime.module import Module  # noqa: F401
+from .runtime.objects import Func, Global, Memory, Table, Tag  # noqa: F401
+from .runtime.store import Config, Engine, Store  # noqa: F401
+from .runtime.values import f32_from_bits, f32_to_bits  # noqa: F401
 from .syntax import types as _t
-
-
-
-from .runtime.values import f32_from_bits, f32_to_bits  # noqa: E402,F401
 
 
 class ValType:
@@ -55,13 +59,18 @@ class ValType:
         return _t.EXNREF
 
 
-class FuncType(_t.FuncType):
-    """``FuncType(params, results)`` with sequences of value types."""
+class _FuncTypeMeta(type):
+    def __instancecheck__(cls, obj: object) -> bool:
+        return isinstance(obj, _t.FuncType)
 
-    __slots__ = ()
 
-    def __init__(self, params: Iterable = (), results: Iterable = ()):
-        super().__init__(tuple(params), tuple(results))
+class FuncType(metaclass=_FuncTypeMeta):
+    """``FuncType(params, results)`` with sequences of value types: an
+    :class:`engine.syntax.types.FuncType`, so it compares equal to the types
+    the engine reports."""
+
+    def __new__(cls, params: Iterable = (), results: Iterable = ()) -> _t.FuncType:  # type: ignore[misc]
+        return _t.FuncType(tuple(params), tuple(results))
 
 
 def GlobalType(valtype: _t.ValType, mutable: bool = False) -> _t.GlobalType:  # noqa: N802
@@ -84,11 +93,3 @@ def TableType(element: _t.RefType, minimum: int, maximum: Optional[int] = None, 
 def TagType(functype: _t.FuncType) -> _t.FuncType:  # noqa: N802
     """The type of a tag: a function type whose params are the payload."""
     return functype
-
-
-from .runtime.instance import Instance  # noqa: E402,F401
-from .runtime.linker import Linker  # noqa: E402,F401
-from .runtime.module import Module  # noqa: E402,F401
-from .runtime.objects import Func, Global, Memory, Table, Tag  # noqa: E402,F401
-from .runtime.store import Config, Engine, Store  # noqa: E402,F401
-from .runtime.gc import ArrayRef, ExnRef, I31Ref, StructRef  # noqa: E402,F401

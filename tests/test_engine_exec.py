@@ -410,6 +410,8 @@ def test_items_tell_their_types_as_wasmtime_py_does():
     from engine.syntax import types as T
 
     assert ex["f"].type(store) == T.FuncType((T.I32,), (T.F64,))
+    assert ex["f"].type(store) == engine.FuncType([engine.ValType.i32()], [engine.ValType.f64()])
+    assert isinstance(ex["f"].type(store), engine.FuncType)
     assert ex["e"].type(store) == T.FuncType((T.I32,), ())
     assert ex["m"].type(store) == engine.MemoryType(1, 3)
     assert ex["t"].type(store) == engine.TableType(engine.ValType.funcref(), 2)
