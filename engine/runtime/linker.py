@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable
 
 from ..errors import LinkError, UsageError
@@ -39,7 +40,9 @@ class Linker:
     def define_func(self, module: str, name: str, functype: T.FuncType, callable_: Callable) -> None:
         if not callable(callable_):
             raise UsageError("define_func needs a Python callable")
-        self._put(module, name, ("host", functype, callable_, {}))
+        # the Func is made once per store that instantiates against it (a
+        # weak map: a store that goes away takes its Func with it)
+        self._put(module, name, ("host", functype, callable_, weakref.WeakKeyDictionary()))
 
     def define_instance(self, store, name: str, instance: Instance) -> None:
         for export_name, item in instance.exports(store).items():
@@ -50,10 +53,10 @@ class Linker:
         item = self._items.get((module, name))
         if isinstance(item, tuple):
             _, functype, fn, per_store = item
-            f = per_store.get(id(store))
+            f = per_store.get(store)
             if f is None:
                 f = Func(store, functype, fn, name=f"{module}.{name}")
-                per_store[id(store)] = f
+                per_store[store] = f
             return f
         return item
 
