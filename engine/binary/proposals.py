@@ -27,6 +27,9 @@ Conventions:
   ``br_on_cast_fail``: their two types need a common supertype, no longer
   ``rt2 <: rt1``. Wasm 3.0's own tests assert the older rule, so the
   testsuite runs the gc scripts with this proposal off.
+* ``rounding-mode-control`` adds the float instructions with an explicit
+  rounding direction (``f32.add_ceil`` ...: prefix 0xFC, subopcodes
+  0x80-0xBB).
 * Extensions beyond the listed proposals that the engine also implements
   (compact import sections) are not switchable.
 """
@@ -38,7 +41,7 @@ from collections.abc import Iterable
 from typing import Optional
 
 from ..errors import UsageError
-from ..syntax.opcodes import DECODE, Op
+from ..syntax.opcodes import DECODE, ROUNDING_FIRST, Op
 from ..syntax.types import FUNCREF, AbsHeapType, RefType, VecType
 
 MUTABLE_GLOBAL = "mutable-global"
@@ -61,13 +64,15 @@ WIDE_ARITHMETIC = "wide-arithmetic"
 CUSTOM_PAGE_SIZES = "custom-page-sizes"
 CUSTOM_DESCRIPTORS = "custom-descriptors"
 LEGACY_EXCEPTIONS = "exception-handling-legacy"
+SHARED_EVERYTHING = "shared-everything-threads"
+ROUNDING = "rounding-mode-control"
 
 #: The switchable proposals, in the order of ``engine.runtime.store.FEATURES``.
 PROPOSALS: tuple[str, ...] = (
     MUTABLE_GLOBAL, SIGN_EXTENSION, SAT_CONVERSIONS, MULTI_VALUE, BULK_MEMORY,
     REFERENCE_TYPES, SIMD, RELAXED_SIMD, TAIL_CALL, EXTENDED_CONST, MULTI_MEMORY,
     MEMORY64, FUNCTION_REFERENCES, GC, EXCEPTIONS, THREADS, WIDE_ARITHMETIC,
-    CUSTOM_PAGE_SIZES, CUSTOM_DESCRIPTORS,
+    CUSTOM_PAGE_SIZES, CUSTOM_DESCRIPTORS, SHARED_EVERYTHING, ROUNDING,
 )
 
 #: Every name a feature set may hold.
@@ -81,6 +86,7 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     GC: (FUNCTION_REFERENCES,),
     EXCEPTIONS: (REFERENCE_TYPES,),
     CUSTOM_DESCRIPTORS: (GC,),
+    SHARED_EVERYTHING: (THREADS, GC),
 }
 
 
@@ -208,6 +214,8 @@ def _prefixed(prefix: int, code: int) -> tuple[str, ...]:
             return (BULK_MEMORY,)
         if code <= 17:
             return (REFERENCE_TYPES,)  # table.grow, table.size, table.fill
+        if code >= ROUNDING_FIRST:
+            return (ROUNDING,)
         return (WIDE_ARITHMETIC,)
     if prefix == 0xFD:
         return (SIMD,) if code < 0x100 else (RELAXED_SIMD,)

@@ -655,6 +655,20 @@ _RMW_SHAPES = (
     "i64.atomic.rmw32.{}_u",
 )
 
+# The rounding-mode-control proposal: FC:0x80 + 20 * direction + k, where k
+# follows this list and direction is ceil, floor, trunc.
+ROUNDING_DIRECTIONS = ("ceil", "floor", "trunc")
+_ROUNDING_SHAPES = (
+    "f32.sqrt_{}", "f32.add_{}", "f32.sub_{}", "f32.mul_{}", "f32.div_{}",
+    "f64.sqrt_{}", "f64.add_{}", "f64.sub_{}", "f64.mul_{}", "f64.div_{}",
+    "f32.convert_{}_i32_s", "f32.convert_{}_i32_u", "f32.convert_{}_i64_s",
+    "f32.convert_{}_i64_u", "f32.demote_{}_f64",
+    "f64.convert_{}_i32_s", "f64.convert_{}_i32_u", "f64.convert_{}_i64_s",
+    "f64.convert_{}_i64_u", "f64.promote_{}_f32",
+)
+#: The first subopcode of the rounding-mode-control instructions (prefix 0xFC).
+ROUNDING_FIRST = 0x80
+
 
 def _rows():
     for line in _TABLE.strip().splitlines():
@@ -671,6 +685,11 @@ def _rows():
     for op in _RMW_OPS:
         for shape in _RMW_SHAPES:
             yield 0xFE, sub, shape.format(op), "MEMARG"
+            sub += 1
+    sub = ROUNDING_FIRST
+    for direction in ROUNDING_DIRECTIONS:
+        for shape in _ROUNDING_SHAPES:
+            yield 0xFC, sub, shape.format(direction), "NONE"
             sub += 1
 
 

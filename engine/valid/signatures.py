@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..syntax.opcodes import IMMEDIATES, Imm, Op
+from ..syntax.opcodes import IMMEDIATES, ROUNDING_DIRECTIONS, Imm, Op
 from ..syntax.types import EQREF, F32, F64, I32, I64, V128, AbsHeapType, RefType
 
 _NUM = {"i32": I32, "i64": I64, "f32": F32, "f64": F64}
@@ -60,6 +60,10 @@ def _scalar(name: str):
         return [], [rt]
     if op == "eqz":
         return [rt], [I32]
+    # rounding-mode-control: an operator with a direction types as the operator
+    base, _, direction = op.rpartition("_")
+    if direction in ROUNDING_DIRECTIONS and base in _UNOPS | _BINOPS:
+        op = base
     if op in _RELOPS:
         return [rt, rt], [I32]
     if op in _UNOPS:
