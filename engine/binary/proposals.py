@@ -27,6 +27,11 @@ Conventions:
   ``br_on_cast_fail``: their two types need a common supertype, no longer
   ``rt2 <: rt1``. Wasm 3.0's own tests assert the older rule, so the
   testsuite runs the gc scripts with this proposal off.
+* ``shared-everything-threads`` (built on threads and gc) adds shared
+  composite types, shared abstract heap types (``0x65 ht``), shared globals
+  (bit 1 of the mutability byte) and tables (bit 1 of the limits flags),
+  ``pause``, ``ref.i31_shared`` and the atomic accesses to globals, tables,
+  structs and arrays.
 * ``rounding-mode-control`` adds the float instructions with an explicit
   rounding direction (``f32.add_ceil`` ...: prefix 0xFC, subopcodes
   0x80-0xBB).
@@ -203,8 +208,18 @@ _ONE_BYTE: dict[int, tuple[str, ...]] = {
 _DESCRIPTOR_CODES = range(32, 39)
 
 
+#: The 0xFE subopcodes of the shared-everything-threads instructions: pause,
+#: the atomic accesses to globals, tables, structs and arrays, and the
+#: ref.i31_shared encoding of wasm-tools.
+_SHARED_EVERYTHING_CODES = frozenset({0x04, *range(0x4F, 0x73)})
+#: ref.i31_shared as the overview encodes it.
+_REF_I31_SHARED = 0x1F
+
+
 def _prefixed(prefix: int, code: int) -> tuple[str, ...]:
     if prefix == 0xFB:
+        if code == _REF_I31_SHARED:
+            return (GC, SHARED_EVERYTHING)
         # struct.new_desc .. br_on_cast_desc_eq_fail are custom descriptors'
         return (GC, CUSTOM_DESCRIPTORS) if code in _DESCRIPTOR_CODES else (GC,)
     if prefix == 0xFC:
@@ -219,6 +234,8 @@ def _prefixed(prefix: int, code: int) -> tuple[str, ...]:
         return (WIDE_ARITHMETIC,)
     if prefix == 0xFD:
         return (SIMD,) if code < 0x100 else (RELAXED_SIMD,)
+    if code in _SHARED_EVERYTHING_CODES:
+        return (THREADS, SHARED_EVERYTHING)
     return (THREADS,)
 
 
@@ -279,6 +296,10 @@ def type_name(t: object) -> str:
 def heap_missing(h: object, enabled: frozenset[str]) -> Optional[str]:
     """The disabled proposal a heap type needs, or None."""
     if type(h) is AbsHeapType:
+        if h.shared:
+            if SHARED_EVERYTHING not in enabled:
+                return SHARED_EVERYTHING
+            h = h.unshared
         if h in _GC_HEAPS:
             return None if GC in enabled else GC
         if h in _EXN_HEAPS:

@@ -174,6 +174,7 @@ def _make_globals() -> dict:
     )
     for name, fn in atomics.RMW_OPS.items():
         g[f"RMW_{name.upper()}"] = fn
+    g.update(atomics.SHARED_HELPERS)
 
     g.update(
         MK_STRUCT=gc.mk_struct, MK_ARRAY=gc.mk_array, ARRAY_NEW=gc.array_new,

@@ -10,6 +10,7 @@ blocks the calling Python thread on a per-address queue until a
 from __future__ import annotations
 
 import threading
+import time
 from typing import Callable
 
 from ..errors import Trap, TrapCode
@@ -126,3 +127,102 @@ def atomic_notify(mem, a: int, count: int) -> int:
 def fence() -> None:
     """``atomic.fence``: CPython's memory model is already sequentially
     consistent for the operations above."""
+
+
+# --- shared-everything-threads: atomic accesses to globals, tables, structs
+# and arrays ---------------------------------------------------------------------
+#
+# Reads and writes of one list slot or one closure cell are single operations
+# in CPython (one bytecode under the GIL; per-object locks in free-threaded
+# builds), so atomic gets are plain reads. Every atomic write and
+# read-modify-write takes one process-wide lock: an RMW cannot lose a
+# concurrent atomic store, and no RMW sees a half-done one. The lock is only
+# ever taken by these instructions, so code that does not use them pays
+# nothing. CPython runs them in one total order, which is sequentially
+# consistent: both orderings (seqcst, acqrel) get the stronger one.
+
+_SHARED_LOCK = threading.Lock()
+
+
+def _same_ref(a, b) -> bool:
+    """``ref.eq``: identity, or equal i31 values (plain ints)."""
+    return a is b or (a.__class__ is int and a == b)
+
+
+def slot_store(seq, i: int, v) -> None:
+    """An atomic store into a struct field, array element or table slot."""
+    with _SHARED_LOCK:
+        seq[i] = v
+
+
+def slot_rmw(seq, i: int, op: Callable[[int, int], int], v: int, mask: int) -> int:
+    """``op`` applied atomically to an integer slot; returns the old value."""
+    with _SHARED_LOCK:
+        old = seq[i]
+        seq[i] = op(old, v) & mask
+    return old
+
+
+def slot_xchg(seq, i: int, v):
+    """Atomically replace a slot's value; returns the old one."""
+    with _SHARED_LOCK:
+        old = seq[i]
+        seq[i] = v
+    return old
+
+
+def slot_cmpxchg(seq, i: int, expected, replacement, refs: bool):
+    """Store ``replacement`` if the slot holds ``expected`` (numbers compare
+    by value, references as ``ref.eq`` does); returns the old value."""
+    with _SHARED_LOCK:
+        old = seq[i]
+        if (_same_ref(old, expected) if refs else old == expected):
+            seq[i] = replacement
+    return old
+
+
+def global_store(g, v) -> None:
+    """An atomic store into a global (its value lives in ``g.cell``)."""
+    with _SHARED_LOCK:
+        g.cell.cell_contents = v
+
+
+def global_rmw(g, op: Callable[[int, int], int], v: int, mask: int) -> int:
+    """``op`` applied atomically to an integer global; returns the old value."""
+    cell = g.cell
+    with _SHARED_LOCK:
+        old = cell.cell_contents
+        cell.cell_contents = op(old, v) & mask
+    return old
+
+
+def global_xchg(g, v):
+    """Atomically replace a global's value; returns the old one."""
+    cell = g.cell
+    with _SHARED_LOCK:
+        old = cell.cell_contents
+        cell.cell_contents = v
+    return old
+
+
+def global_cmpxchg(g, expected, replacement, refs: bool):
+    """Compare-exchange on a global (see :func:`slot_cmpxchg`)."""
+    cell = g.cell
+    with _SHARED_LOCK:
+        old = cell.cell_contents
+        if (_same_ref(old, expected) if refs else old == expected):
+            cell.cell_contents = replacement
+    return old
+
+
+def pause() -> None:
+    """``pause``: a spin-wait hint; it lets other threads run."""
+    time.sleep(0)
+
+
+#: The helpers generated code calls, by the names it uses.
+SHARED_HELPERS: dict[str, Callable] = {
+    "SLOT_STORE": slot_store, "SLOT_RMW": slot_rmw, "SLOT_XCHG": slot_xchg,
+    "SLOT_CMPXCHG": slot_cmpxchg, "GLOBAL_STORE": global_store, "GLOBAL_RMW": global_rmw,
+    "GLOBAL_XCHG": global_xchg, "GLOBAL_CMPXCHG": global_cmpxchg, "PAUSE": pause,
+}

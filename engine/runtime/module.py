@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import types
 from typing import Any
 
 from ..errors import InvalidError, MalformedError, UsageError, WasmError
-from ..syntax import types as T
 from ..syntax.types import ExternKind
 
 
@@ -116,12 +116,12 @@ class Module:
             return d[imp.desc]
         if imp.kind == ExternKind.TABLE:
             t = imp.desc
-            return T.TableType(t.limits, resolve_valtype(t.elem, d), t.addr64)
+            return dataclasses.replace(t, elem=resolve_valtype(t.elem, d))
         if imp.kind == ExternKind.MEMORY:
             return imp.desc
         if imp.kind == ExternKind.GLOBAL:
             g = imp.desc
-            return T.GlobalType(resolve_valtype(g.valtype, d), g.mutable)
+            return dataclasses.replace(g, valtype=resolve_valtype(g.valtype, d))
         return TagDesc(d[imp.desc.typeidx])
 
     @property

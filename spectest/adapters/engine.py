@@ -78,7 +78,8 @@ def _kind_of(t: Any) -> str:
         return name
     heap = getattr(t, "heap", None)
     kind = getattr(heap, "kind", heap)  # a defined type's kind, or the abstract type
-    label = getattr(kind, "name", "").lower()
+    # a shared heap type (shared-everything-threads) reads as its unshared form
+    label = getattr(kind, "name", "").lower().removeprefix("shared_")
     if label in ("func", "nofunc"):
         return "funcref"
     if label in ("extern", "noextern"):
