@@ -447,6 +447,7 @@ class SpectestSession:
 
     def _engine_notes(self, tr: Any, name: str, r: Any, prefix: str) -> None:
         from .adapters import claims_of
+        from .proposals import OTHER
         from .report import pass_percent
 
         reasons = r.skip_reasons()
@@ -458,7 +459,7 @@ class SpectestSession:
             return
         claims = claims_of(adapter_for(name))
         rows = r.proposals()
-        unclaimed = sorted(p for p in rows if p not in claims)
+        unclaimed = sorted(p for p in rows if p not in claims and p != OTHER)
         if not unclaimed:
             return
         kept = [row for p, row in rows.items() if p in claims]

@@ -116,6 +116,9 @@ class Command:
     commands: list["Command"] = field(default_factory=list)  #: a thread's commands
     shared: tuple[str, ...] = ()         #: thread: the instances it shares
     thread: Optional[str] = None         #: wait: the thread's name
+    #: the command as the converter wrote it (engines that read whole
+    #: scripts get their own copy of it)
+    raw: Optional[dict] = field(default=None, repr=False, compare=False)
     #: the command's identity in reports and the baseline: its line, plus
     #: ``.N`` for the N-th command on the same line (N >= 2)
     key: str = ""
@@ -264,9 +267,11 @@ def _command(base: Path, cmd: dict) -> Command:
     if reader is None:
         return Command(kind, line, error=f"unknown command kind {kind!r}")
     try:
-        return reader(kind, line, base, cmd)
+        out = reader(kind, line, base, cmd)
     except ValueFormatError as exc:
-        return Command("unreadable", line, error=f"{kind}: {exc}")
+        return Command("unreadable", line, error=f"{kind}: {exc}", raw=cmd)
+    out.raw = cmd
+    return out
 
 
 def read_script(json_path: Path) -> Script:

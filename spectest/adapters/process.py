@@ -46,11 +46,11 @@ _EOF = object()
 class _Child:
     """A running driver: requests out, replies matched back by id."""
 
-    def __init__(self, argv: Sequence[str]):
+    def __init__(self, argv: Sequence[str], env: Optional[dict[str, str]] = None):
         self.argv = list(argv)
         try:
             self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE, bufsize=0)
+                                         stderr=subprocess.PIPE, bufsize=0, env=env)
         except OSError as exc:
             raise ProcessFailure(f"cannot start {self.argv[0]}: {exc}") from None
         self.ids = itertools.count(1)
@@ -239,14 +239,16 @@ class ProcessAdapter:
     #: seconds to wait for one reply
     request_timeout = 60.0
 
-    def __init__(self, argv: Sequence[str], name: Optional[str] = None):
+    def __init__(self, argv: Sequence[str], name: Optional[str] = None,
+                 env: Optional[dict[str, str]] = None):
         self.argv = list(argv)
+        self.env = env
         self.name = name or "exec:" + " ".join(self.argv)
         self._child: Optional[_Child] = None
         self._hello: dict[str, Any] = {}
 
     def _start(self) -> _Child:
-        child = _Child(self.argv)
+        child = _Child(self.argv, self.env)
         try:
             hello = child.request({"op": "hello", "protocol": PROTOCOL_VERSION}, self.request_timeout)
         except ProcessFailure:
