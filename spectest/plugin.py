@@ -296,7 +296,7 @@ class SpectestSession:
             return
         data = next((v for k, v in report.user_properties if k == _PROPERTY), None)
         if data is not None:
-            raw = json.loads(data)
+            raw = json.loads(str(data))
             engine = raw.pop("engine")
             result = FileResult.from_data(raw)
         elif report.failed and "::" in report.nodeid and ".wast" in report.nodeid.split("::")[0]:

@@ -73,7 +73,7 @@ def decode_value(obj: Any) -> Value:
             raise ProtocolError(f"{vtype} bits out of range: {bits}")
         return Vec(n) if vtype == "v128" else Num(vtype, n)
     if vtype == "ref":
-        kind = _REF_KINDS.get(obj.get("kind"))
+        kind = _REF_KINDS.get(str(obj.get("kind")))
         if kind is None:
             raise ProtocolError(f"unknown reference kind {obj.get('kind')!r:.50}")
         host = obj.get("host")

@@ -15,16 +15,9 @@ import pytest
 
 from spectest.plugin import engine_names, parse_shard, shard_of
 from spectest.proposals import proposal_of
+from test_spectest_cli import BAD, GOOD
 
 ROOT = Path(__file__).resolve().parents[1]
-
-GOOD = ('(module (func (export "f") (result i32) (i32.const 1)) (func (export "u") unreachable))\n'
-        '(assert_return (invoke "f") (i32.const 1))\n'
-        '(assert_trap (invoke "u") "unreachable")\n')
-BAD = ('(module (func (export "f") (result i32) (i32.const 1)))\n'
-       '(assert_return (invoke "f") (i32.const 1))\n'
-       '(assert_return (invoke "f") (i32.const 2))\n')
-
 
 def run(*args, cwd, env=None, exe=None):
     full = dict(os.environ, SPECTEST_CACHE=str(Path(cwd) / "cache"), **(env or {}))

@@ -174,6 +174,11 @@ def read_result(value: Any, hint: Optional[str]) -> Value:
 class EngineSession:
     """One script's store and linker, with the spectest module defined."""
 
+    engine: Any
+    store: Any
+    linker: Any
+    spectest: dict[str, Any]
+
     def __init__(self, disabled: frozenset[str] = frozenset(),
                  parent: Optional["EngineSession"] = None) -> None:
         def setup() -> None:
@@ -195,7 +200,7 @@ class EngineSession:
             for name, extern in self.spectest.items():
                 self.linker.define(self.store, "spectest", name, extern)
 
-        self._host = parent._host if parent is not None else HostRefs()
+        self._host: HostRefs = parent._host if parent is not None else HostRefs()
         self.disabled = disabled
         _engine_call(setup)
 
@@ -218,7 +223,8 @@ class EngineSession:
                 value = item.bits
             return engine.Global(store, engine.GlobalType(_valtype(item.type), False), value)
         if isinstance(item, HostTable):
-            ttype = engine.TableType(engine.ValType.funcref(), item.minimum, item.maximum,
+            funcref: Any = engine.ValType.funcref()
+            ttype = engine.TableType(funcref, item.minimum, item.maximum,
                                      table64=item.address64)
             return engine.Table(store, ttype, None)
         if isinstance(item, HostMemory):
@@ -230,7 +236,7 @@ class EngineSession:
         if source.is_text:
             # the engine reads the text format itself: a module the script
             # gave as text is parsed by the engine, not by a converter
-            text = source.text()
+            text = source.text() or b""
             if not _READS_TEXT:
                 binary = source.binary()
                 if binary is None:

@@ -105,10 +105,9 @@ class WasmtimeSession:
         if binary is None:
             text = source.text() or b""
             try:
-                binary = wasmtime.wat2wasm(text)
+                binary = bytes(wasmtime.wat2wasm(text))
             except wasmtime.WasmtimeError as exc:
                 raise Rejected(str(exc)) from None
-            binary = bytes(binary)
         try:
             module = wasmtime.Module(self.engine, binary)
         except wasmtime.WasmtimeError as exc:
