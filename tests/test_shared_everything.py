@@ -406,3 +406,37 @@ def test_shared_function_types_and_casts(program) -> None:
         (ref.test (ref (shared i31)) (local.get 0))))""")).exports(store)
     assert ex["run"](store) == 42
     assert ex["test"](store, None) == 0
+
+
+# --- the harness: shared items of the spectest host module ------------------------------
+
+
+def test_spectest_host_makes_shared_items_of_the_imported_types(tmp_path) -> None:
+    """The proposal's scripts import shared globals, tables and functions
+    from ``spectest`` (one name with two types); the engine adapter makes a
+    fresh item of each imported shared type, and only of a type with
+    values."""
+    from spectest.adapters.engine import EngineAdapter
+    from spectest.outcomes import Unlinkable
+    from spectest.script import ModuleSource
+
+    session = EngineAdapter().session()
+
+    def instantiate(text: str):
+        (tmp_path / "m.wat").write_text(text)
+        return session.instantiate(session.compile(ModuleSource(tmp_path, None, "m.wat")))
+
+    instantiate("""(module
+      (type $f (shared (func)))
+      (type $a (shared (array i32)))
+      (func (import "spectest" "shared-func") (type $f))
+      (global (import "spectest" "global_i32") (shared i32))
+      (global (import "spectest" "global_ref_any") (shared (ref (shared any))))
+      (global (import "spectest" "global_ref_struct") (shared (ref (shared struct))))
+      (global (import "spectest" "global_t") (shared mut (ref $a)))
+      (table (import "spectest" "table_ref") shared 1 (ref null (shared func))))""")
+    # the same name with another type, and the reference item again after
+    instantiate('(module (global (import "spectest" "global_i32") (shared mut i32)))')
+    instantiate('(module (global (import "spectest" "global_i32") i32))')
+    with pytest.raises(Unlinkable):
+        instantiate('(module (global (import "spectest" "global_ref_none") (shared (ref (shared none)))))')

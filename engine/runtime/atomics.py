@@ -1,8 +1,10 @@
 """Atomic memory accesses and wait/notify (the threads proposal).
 
-Plain aligned loads and stores are single ``struct`` calls, which CPython
-runs without switching threads, so they are atomic as they are; the
-read-modify-write instructions hold the memory's lock. ``memory.atomic.wait``
+Aligned atomic loads are single ``struct`` calls, which CPython runs without
+switching threads, so they are atomic as they are; atomic stores and the
+read-modify-write instructions hold the memory's lock (a store that did not
+could land between the read and the write of a read-modify-write and be
+lost). ``memory.atomic.wait``
 blocks the calling Python thread on a per-address queue until a
 ``memory.atomic.notify`` from another thread wakes it or the timeout passes.
 """
@@ -50,6 +52,15 @@ def atomic_rmw(mem, a: int, size: int, op: Callable[[int, int], int], v: int) ->
         old = int.from_bytes(data[a:a + size], "little")
         data[a:a + size] = (op(old, v & mask) & mask).to_bytes(size, "little")
     return old
+
+
+def atomic_store(mem, a: int, size: int, v: int) -> None:
+    """An atomic store of the low ``size`` bytes of ``v``: under the memory's
+    lock, so that no read-modify-write running at the same time loses it."""
+    data = _check(mem, a, size)
+    b = (v & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+    with mem.lock:
+        data[a:a + size] = b
 
 
 def atomic_cmpxchg(mem, a: int, size: int, expected: int, replacement: int) -> int:

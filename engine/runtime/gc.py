@@ -312,7 +312,7 @@ def host_to_any(t: T.RefType, v: Any) -> Any:
         return v.value
     if isinstance(v, (StructRef, ArrayRef, WasmException, ExternAny, HostAny)):
         return v
-    if t.heap is A.ANY:
+    if t.heap is A.ANY or t.heap is A.SHARED_ANY:
         return HostAny(v)
     raise UsageError(f"cannot pass {type(v).__name__} as {t!r}")
 

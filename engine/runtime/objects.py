@@ -35,9 +35,9 @@ class Func:
 
         if not callable(callable_):
             raise UsageError("Func needs a Python callable")
-        ft = T.FuncType(tuple(functype.params), tuple(functype.results))
+        ft = T.FuncType(tuple(functype.params), tuple(functype.results), functype.shared)
         self.functype = ft
-        self.deftype = func_deftype(ft.params, ft.results)
+        self.deftype = func_deftype(ft.params, ft.results, ft.shared)
         self.host = callable_
         self.name = name
         self.fn = self.tfn = V.host_function_adapter(ft, callable_)
@@ -307,8 +307,8 @@ class Tag:
     def __init__(self, store, functype: T.FuncType):
         from ..valid.canon import func_deftype
 
-        self.functype = T.FuncType(tuple(functype.params), tuple(functype.results))
-        self.deftype = func_deftype(self.functype.params, self.functype.results)
+        self.functype = T.FuncType(tuple(functype.params), tuple(functype.results), functype.shared)
+        self.deftype = func_deftype(self.functype.params, self.functype.results, self.functype.shared)
 
     @classmethod
     def _new(cls, deftype, functype: T.FuncType) -> "Tag":

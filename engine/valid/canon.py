@@ -38,7 +38,7 @@ API (used by the validator, the runtime and the linker)
 ``is_subtype(a, b)``
     DefType subtyping (declared, transitive, reflexive).
 
-``func_deftype(params, results)``
+``func_deftype(params, results, shared=False)``
     The canonical DefType of a final function type without supertypes over
     already resolved value types (host functions, embedder-built types).
 
@@ -451,9 +451,10 @@ def canonicalize(module) -> list[DefType]:
     return defs
 
 
-def func_deftype(params: Sequence, results: Sequence) -> DefType:
+def func_deftype(params: Sequence, results: Sequence, shared: bool = False) -> DefType:
     """The canonical DefType of a final function type without supertypes whose
-    parameters and results are already resolved (for host functions)."""
+    parameters and results are already resolved (for host functions);
+    ``shared``: a shared function type (shared-everything-threads)."""
 
     def key_of(t: object) -> object:
         if type(t) is RefType:
@@ -463,7 +464,8 @@ def func_deftype(params: Sequence, results: Sequence) -> DefType:
             return ("ref", t.nullable, t.exact, heap)
         return t
 
-    key = ((True, (), ("func", tuple(map(key_of, params)), tuple(map(key_of, results)), False), None, None),)
+    key = ((True, (), ("func", tuple(map(key_of, params)), tuple(map(key_of, results)), bool(shared)),
+            None, None),)
     group = _GROUPS.get(key)
     if group is not None:
         return group.types[0]
