@@ -309,7 +309,7 @@ class EngineSession:
         for mod, name, t in imports:
             if mod != "spectest" or not _involves_sharing(t):
                 continue
-            item = None
+            item: Any = None
             if hasattr(t, "elem"):  # a table type
                 value = self._shared_value(t.elem)
                 if value is not _NO_VALUE:
