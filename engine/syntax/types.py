@@ -119,8 +119,15 @@ class AbsHeapType(enum.Enum):
     __str__ = __repr__
 
 
-_UNSHARED: dict[AbsHeapType, AbsHeapType] = {h: AbsHeapType(h.value & 0xFF) for h in AbsHeapType}
-_SHARED: dict[AbsHeapType, AbsHeapType] = {h: AbsHeapType(h.value | 0x6500) for h in AbsHeapType}
+# Each SHARED_* member and its unshared twin (a type without a shared form,
+# if another proposal adds one, has no entry in _SHARED).
+_UNSHARED: dict[AbsHeapType, AbsHeapType] = {h: h for h in AbsHeapType}
+_SHARED: dict[AbsHeapType, AbsHeapType] = {}
+for _h in AbsHeapType:
+    if _h.value > 0xFF:
+        _UNSHARED[_h] = AbsHeapType(_h.value & 0xFF)
+        _SHARED[_h] = _SHARED[_UNSHARED[_h]] = _h
+del _h
 
 
 #: A heap type: abstract, or a (module-relative) type index, or after

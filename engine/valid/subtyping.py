@@ -72,7 +72,7 @@ class SharedUnknown:
 
 #: The unknown-sharedness forms, one per abstract heap type.
 SHARED_UNKNOWN: dict[AbsHeapType, SharedUnknown] = {
-    h: SharedUnknown(h) for h in AbsHeapType if not h.shared
+    h: SharedUnknown(h) for h in AbsHeapType if h.value | 0x6500 in AbsHeapType._value2member_map_
 }
 
 #: Abstract heap type -> the abstract heap types it matches.
@@ -104,9 +104,10 @@ _ABS_BOTTOM = {
 }
 
 # The shared hierarchies mirror the unshared ones (shared-everything-threads).
+_TWINS = [h for h in A if h.value < 0x100 and h.value | 0x6500 in A._value2member_map_]
 for _table in (_ABS_TOP, _ABS_BOTTOM):
-    _table.update({h.as_shared: t.as_shared for h, t in list(_table.items())})
-_ABS_SUPERS.update({h.as_shared: frozenset(x.as_shared for x in up) for h, up in list(_ABS_SUPERS.items())})
+    _table.update({h.as_shared: _table[h].as_shared for h in _TWINS})
+_ABS_SUPERS.update({h.as_shared: frozenset(x.as_shared for x in _ABS_SUPERS[h]) for h in _TWINS})
 
 
 def top_heap(h: object) -> object:
