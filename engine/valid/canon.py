@@ -82,7 +82,8 @@ _ABS_ABOVE = {
     _ARRAY: frozenset({_ARRAY, _EQ, _ANY}),
 }
 #: The same for a shared defined type (shared-everything-threads).
-_SHARED_ABS_ABOVE = {kind: frozenset(h.as_shared for h in above) for kind, above in _ABS_ABOVE.items()}
+_SHARED_ABS_ABOVE = {kind: frozenset(h.as_shared for h in above) for kind, above in _ABS_ABOVE.items()
+                     if kind in (_FUNC, _STRUCT, _ARRAY)}
 _BOTTOM = {_FUNC: AbsHeapType.NOFUNC, _STRUCT: AbsHeapType.NONE, _ARRAY: AbsHeapType.NONE}
 _TOP = {_FUNC: _FUNC, _STRUCT: _ANY, _ARRAY: _ANY}
 
