@@ -71,6 +71,7 @@ _KINDS = {"module", "register", "action", "assert_return", "assert_trap", "asser
           "assert_uninstantiable"}
 _VERDICT = re.compile(r"^script\.wast:(\d+): (.*)$")
 _PASSED = re.compile(r"^assert_\w+ passed")
+_PATH = re.compile(r"[^\s\"]*/([^/\s\"]+\.wasm)")
 _TOTAL = re.compile(r"^(\d+)/(\d+) tests passed\.$")
 
 
@@ -132,7 +133,7 @@ class WabtAdapter:
                 out["module"] = "$" + cmd.action.module
             out["field"] = cmd.action.field
             if cmd.action.kind == "invoke":
-                out["args"] = action.get("args") or []
+                out["args"] = [_unsigned(v) for v in action.get("args") or []]
             entry["action"] = out
         expected = raw.get("expected") or []
         either = raw.get("either")
@@ -141,10 +142,10 @@ class WabtAdapter:
             either, expected = expected[0].get("values"), []
         if cmd.kind == "assert_return":
             if either is not None:
-                entry["either"] = either
+                entry["either"] = [_unsigned(v) for v in either]
             else:
-                entry["expected"] = expected
-        if cmd.text is not None or cmd.kind.startswith("assert_") and cmd.kind != "assert_return":
+                entry["expected"] = [_unsigned(v) for v in expected]
+        if cmd.kind.startswith("assert_") and cmd.kind not in ("assert_return", "assert_exception"):
             entry["text"] = cmd.text or ""
         if cmd.kind in ("action", "assert_trap", "assert_exhaustion", "assert_exception"):
             entry["expected"] = []   # result types: spectest-interp does not need them
@@ -211,7 +212,9 @@ class WabtAdapter:
         if not entries:
             return {}, None
         path = tmp / "script.json"
-        path.write_text(json.dumps({"source_filename": "script.wast", "commands": entries}))
+        # raw UTF-8, control characters escaped: the JSON spectest-interp reads
+        path.write_text(json.dumps({"source_filename": "script.wast", "commands": entries},
+                                   ensure_ascii=False), encoding="utf-8")
         try:
             proc = subprocess.run([self.tool, *self._flags(disabled), str(path)],
                                   capture_output=True, text=True, errors="replace",
@@ -223,7 +226,9 @@ class WabtAdapter:
         for line in proc.stdout.splitlines():
             m = _VERDICT.match(line)
             if m and not _PASSED.match(m.group(2)):
-                verdicts.setdefault(int(m.group(1)), m.group(2)[:400])
+                # module files by their own name: the cache path says nothing
+                message = _PATH.sub(r"\1", m.group(2))
+                verdicts.setdefault(int(m.group(1)), message[:400])
                 continue
             t = _TOTAL.match(line.strip())
             if t:
@@ -237,6 +242,30 @@ class WabtAdapter:
             return verdicts, (last + 1, f"spectest-interp counted {counted - passed} failures "
                                         f"but reported {len(verdicts)}")
         return verdicts, None
+
+
+_BITS = {"i32": 32, "i64": 64, "f32": 32, "f64": 64}
+_LANE_BITS = {"i8": 8, "i16": 16, "i32": 32, "i64": 64, "f32": 32, "f64": 64}
+
+
+def _unsigned(value: Any) -> Any:
+    """A value with its numbers as unsigned bit patterns (wasm-tools writes
+    some signed; spectest-interp reads only unsigned)."""
+    if not isinstance(value, dict):
+        return value
+
+    def fix(text: Any, bits: int) -> Any:
+        if isinstance(text, str) and text.lstrip("-").isdigit():
+            return str(int(text) & ((1 << bits) - 1))
+        return text
+
+    vtype = value.get("type")
+    if vtype in _BITS:
+        return {**value, "value": fix(value.get("value"), _BITS[vtype])}
+    if vtype == "v128" and isinstance(value.get("value"), list):
+        bits = _LANE_BITS.get(str(value.get("lane_type")), 32)
+        return {**value, "value": [fix(v, bits) for v in value["value"]]}
+    return value
 
 
 def _uses(cmd: Command) -> Optional[str]:
