@@ -148,13 +148,18 @@ class WabtAdapter:
         if cmd.kind.startswith("assert_") and cmd.kind not in ("assert_return", "assert_exception"):
             entry["text"] = cmd.text or ""
         if cmd.kind in ("action", "assert_trap", "assert_exhaustion", "assert_exception"):
-            entry["expected"] = []   # result types: spectest-interp does not need them
+            # the result types, as wast2json writes them (wasm-tools does not)
+            entry["expected"] = [{"type": v["type"]} for v in expected
+                                 if isinstance(v, dict) and isinstance(v.get("type"), str)]
         if cmd.module is not None and cmd.kind != "module":
             entry["module_type"] = "binary"
         values = [*(entry.get("expected") or []), *(entry.get("either") or []),
                   *((entry.get("action") or {}).get("args") or [])]
         if not all(isinstance(v, dict) and v.get("type") in _VALUE_TYPES
                    and not isinstance(v.get("value"), dict) for v in values):
+            return None, "wabt-value-form"
+        if cmd.kind == "assert_return" and any("value" not in v for v in values):
+            # "any non-null reference of this type" (wasm-tools): no wast2json spelling
             return None, "wabt-value-form"
         return entry, None
 
@@ -212,9 +217,8 @@ class WabtAdapter:
         if not entries:
             return {}, None
         path = tmp / "script.json"
-        # raw UTF-8, control characters escaped: the JSON spectest-interp reads
-        path.write_text(json.dumps({"source_filename": "script.wast", "commands": entries},
-                                   ensure_ascii=False), encoding="utf-8")
+        path.write_text(wabt_json({"source_filename": "script.wast", "commands": entries}),
+                        encoding="utf-8")
         try:
             proc = subprocess.run([self.tool, *self._flags(disabled), str(path)],
                                   capture_output=True, text=True, errors="replace",
@@ -242,6 +246,30 @@ class WabtAdapter:
             return verdicts, (last + 1, f"spectest-interp counted {counted - passed} failures "
                                         f"but reported {len(verdicts)}")
         return verdicts, None
+
+
+def _string(text: str) -> str:
+    out = ['"']
+    for ch in text:
+        if ch in '"\\' or ord(ch) < 0x20 or ch == "\x7f":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def wabt_json(value: Any) -> str:
+    """JSON as wast2json writes it and spectest-interp reads it: raw UTF-8,
+    quotes, backslashes and control characters as ``\\uXXXX`` (its reader
+    knows no other escape)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_string(str(k))}: {wabt_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(wabt_json(v) for v in value) + "]"
+    if isinstance(value, str):
+        return _string(value)
+    return json.dumps(value)
 
 
 _BITS = {"i32": 32, "i64": 64, "f32": 32, "f64": 64}
