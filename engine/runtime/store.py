@@ -90,6 +90,12 @@ class Config:
     bookkeeping at all.
     ``fuel_costs``: what each kind of instruction costs (:class:`FuelCosts`).
     ``features``: the proposals to enable (default: all).
+    ``strict_custom_sections``: custom sections the engine reads (today the
+    branch hint section, ``metadata.code.branch_hint``) are checked as their
+    proposals say, and a broken one makes the module malformed or invalid
+    (``Module`` raises). Off by default, as the core specification wants:
+    a broken section is then ignored as a whole (see
+    :mod:`engine.binary.hints`).
     """
 
     def __init__(self, *, max_call_depth: int = DEFAULT_MAX_CALL_DEPTH,
@@ -97,7 +103,8 @@ class Config:
                  max_table_elements: int = V.DEFAULT_MAX_TABLE_ELEMENTS,
                  consume_fuel: bool = False,
                  fuel_costs: Optional[FuelCosts] = None,
-                 features: Optional[set[str]] = None):
+                 features: Optional[set[str]] = None,
+                 strict_custom_sections: bool = False):
         if isinstance(max_call_depth, bool) or not isinstance(max_call_depth, int) or max_call_depth < 1:
             raise UsageError("max_call_depth must be a positive int")
         for name, v in (("max_memory_bytes", max_memory_bytes), ("max_table_elements", max_table_elements)):
@@ -109,6 +116,7 @@ class Config:
         self.max_memory_bytes = max_memory_bytes
         self.max_table_elements = max_table_elements
         self.consume_fuel = bool(consume_fuel)
+        self.strict_custom_sections = bool(strict_custom_sections)
         self.fuel_costs = fuel_costs if fuel_costs is not None else FuelCosts()
         unknown = set(features or ()) - set(FEATURES) - {"exception-handling-legacy"}
         if unknown:

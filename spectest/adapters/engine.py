@@ -186,9 +186,10 @@ class EngineSession:
 
     def __init__(self, disabled: frozenset[str] = frozenset()) -> None:
         def setup() -> None:
-            config = engine.Config()
-            if disabled:
-                config = engine.Config(features=set(config.features) - set(disabled))
+            # the assert_*_custom commands check the custom sections the
+            # engine reads, which it only rejects when asked to
+            features = set(engine.Config().features) - set(disabled) if disabled else None
+            config = engine.Config(features=features, strict_custom_sections=True)
             self.engine = engine.Engine(config)
             self.store = engine.Store(self.engine)
             self.linker = engine.Linker(self.engine)
@@ -310,7 +311,8 @@ class EngineAdapter:
 
     name = "engine"
     reads_text = True
-    # the text parser checks @custom, @name and branch-hint annotations
+    # the text parser checks @custom, @name and branch-hint annotations; the
+    # session's Config(strict_custom_sections=True) checks branch hint sections
     checks_custom = True
     unsupported_proposals: frozenset[str] = frozenset()
 
