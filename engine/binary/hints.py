@@ -89,7 +89,7 @@ class HintReader:
     def wants(self, funcidx: int) -> bool:
         """Whether the body of function ``funcidx`` has hints to resolve."""
         pending = self.pending
-        return bool(pending) and funcidx in pending
+        return pending is not None and funcidx in pending
 
     def resolve(self, funcidx: int, starts: list[int]) -> None:
         """Turn the offsets of ``funcidx`` into instruction indices;
