@@ -84,6 +84,10 @@ class Config:
     ``max_memory_bytes`` / ``max_table_elements``: the largest memory and
     table this engine will allocate; growth beyond fails as the spec allows
     (``memory.grow`` returns -1). Stores may cap lower (:class:`StoreLimits`).
+    The default memory cap is 4 GiB or half the host's memory (physical, or
+    the container's limit), whichever is larger: 64-bit memories may pass
+    4 GiB, and a runaway module cannot take the whole host. Memories past
+    256 MiB cost host memory only for the pages their code touches.
     ``consume_fuel``: meter execution; stores then start with no fuel
     (``store.set_fuel(n)``) and a call that runs out traps with
     ``TrapCode.OUT_OF_FUEL``. With it off, generated code carries no fuel
