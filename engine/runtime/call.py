@@ -24,6 +24,8 @@ from typing import Any, Sequence
 
 from ..errors import Trap, TrapCode, UsageError, WasmException
 from . import values as V
+from .gc import MAX_ARRAY_LENGTH
+from .gc import running as _gc_running
 
 _state = threading.local()
 _limit_lock = threading.Lock()
@@ -75,8 +77,16 @@ def _leave(outermost: bool) -> None:
 def invoke(store, fn, args: Sequence[Any]) -> Any:
     """Run engine callable ``fn`` with engine values, mapping the Python
     exceptions of generated code to traps."""
-    max_depth = store.engine.config.max_call_depth if store is not None else 10_000
+    if store is not None:
+        max_depth = store.engine.config.max_call_depth
+        array_cap = store._limiter.array_cap
+    else:
+        max_depth, array_cap = 10_000, MAX_ARRAY_LENGTH
     outermost = _enter(max_depth)
+    # GC allocations of this call count against this store's cap (a host
+    # function may call into another store: the previous cap comes back)
+    outer_cap = getattr(_gc_running, "array_cap", MAX_ARRAY_LENGTH)
+    _gc_running.array_cap = array_cap
     try:
         return fn(*args)
     except (Trap, WasmException):
@@ -88,8 +98,9 @@ def invoke(store, fn, args: Sequence[Any]) -> Any:
     except ZeroDivisionError:
         raise Trap(TrapCode.INTEGER_DIVIDE_BY_ZERO) from None
     except MemoryError:
-        raise Trap(TrapCode.HOST, "out of host memory") from None
+        raise Trap(TrapCode.OUT_OF_MEMORY, "out of memory: the host has none left") from None
     finally:
+        _gc_running.array_cap = outer_cap
         _leave(outermost)
 
 

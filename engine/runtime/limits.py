@@ -12,6 +12,12 @@ store may create. The caps follow the specification's room for failure:
   :class:`~engine.InstantiationError` before anything is allocated (link
   errors are reported first, as the spec orders them).
 
+GC arrays have no failure value to return: allocating one with more
+elements than ``array_elements`` (or the engine's own cap,
+``engine.runtime.gc.MAX_ARRAY_LENGTH``) traps with
+``TrapCode.OUT_OF_MEMORY``, from Wasm code (``array.new*``) and from
+constant expressions at instantiation alike.
+
 Counts are of objects *created* in the store (by instantiation or by the
 host's ``Memory(store, ...)`` / ``Table(store, ...)``); they never go down,
 as a store owns what it allocated for its whole life. Size caps apply to the
@@ -37,12 +43,15 @@ class StoreLimits:
     ``Config.max_memory_bytes`` applies as well; the lower one wins).
     ``table_elements``: elements of any one table (with
     ``Config.max_table_elements``).
+    ``array_elements``: elements of any one GC array (with the engine's
+    cap, 2**27); a bigger allocation traps with ``TrapCode.OUT_OF_MEMORY``.
     ``instances``, ``memories``, ``tables``: how many of each the store may
     create over its life.
     """
 
     memory_size: Optional[int] = None
     table_elements: Optional[int] = None
+    array_elements: Optional[int] = None
     instances: Optional[int] = None
     memories: Optional[int] = None
     tables: Optional[int] = None
@@ -57,10 +66,14 @@ class StoreLimits:
 class Limiter:
     """A store's counts and caps; consulted when something is allocated."""
 
-    __slots__ = ("limits", "instances", "memories", "tables", "_memory_objs", "_table_objs", "_lock")
+    __slots__ = ("limits", "instances", "memories", "tables", "array_cap", "_memory_objs", "_table_objs",
+                 "_lock")
 
     def __init__(self, limits: Optional[StoreLimits] = None):
         self.limits = limits if limits is not None else StoreLimits()
+        #: The most elements one GC array of the store may have (the store's
+        #: cap or the engine's, the lower); kept ready for every call entry.
+        self.array_cap = self._array_cap()
         self.instances = 0
         self.memories = 0
         self.tables = 0
@@ -96,6 +109,12 @@ class Limiter:
         cap = self.limits.table_elements
         return engine_cap if cap is None else min(engine_cap, cap)
 
+    def _array_cap(self) -> int:
+        from .gc import MAX_ARRAY_LENGTH
+
+        cap = self.limits.array_elements
+        return MAX_ARRAY_LENGTH if cap is None else min(cap, MAX_ARRAY_LENGTH)
+
     def track_memory(self, memory: Any) -> None:
         self._memory_objs.add(memory)
 
@@ -105,6 +124,7 @@ class Limiter:
     def set_limits(self, limits: StoreLimits, config: Any) -> None:
         """New caps; the size caps of live memories and tables follow."""
         self.limits = limits
+        self.array_cap = self._array_cap()
         mem_cap = self.memory_bytes(config.max_memory_bytes)
         # a cap below the current size only stops growth (grow by 0 still
         # succeeds, as the size is unchanged)
