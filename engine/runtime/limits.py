@@ -32,7 +32,7 @@ import weakref
 from dataclasses import dataclass, fields
 from typing import Any, Optional
 
-from ..errors import InstantiationError, UsageError
+from ..errors import InstantiationError, Trap, TrapCode, UsageError
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,9 @@ class StoreLimits:
     cap, 2**27); a bigger allocation traps with ``TrapCode.OUT_OF_MEMORY``.
     ``instances``, ``memories``, ``tables``: how many of each the store may
     create over its life.
+    ``suspended_calls``: how many resumable calls of the store may exist at
+    once (started and not finished: suspended, or running); one more traps
+    with ``TrapCode.RESOURCE_EXHAUSTED`` when it starts. Each holds a thread.
     """
 
     memory_size: Optional[int] = None
@@ -55,6 +58,7 @@ class StoreLimits:
     instances: Optional[int] = None
     memories: Optional[int] = None
     tables: Optional[int] = None
+    suspended_calls: Optional[int] = None
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -66,8 +70,8 @@ class StoreLimits:
 class Limiter:
     """A store's counts and caps; consulted when something is allocated."""
 
-    __slots__ = ("limits", "instances", "memories", "tables", "array_cap", "_memory_objs", "_table_objs",
-                 "_lock")
+    __slots__ = ("limits", "instances", "memories", "tables", "array_cap", "resumable_calls",
+                 "_memory_objs", "_table_objs", "_lock")
 
     def __init__(self, limits: Optional[StoreLimits] = None):
         self.limits = limits if limits is not None else StoreLimits()
@@ -77,6 +81,7 @@ class Limiter:
         self.instances = 0
         self.memories = 0
         self.tables = 0
+        self.resumable_calls = 0  # started and not finished
         # live memories and tables of the store, so that a new size cap
         # reaches them too (weak: the store does not keep them alive)
         self._memory_objs: "weakref.WeakSet[Any]" = weakref.WeakSet()
@@ -98,6 +103,20 @@ class Limiter:
             self.instances += instances
             self.memories += memories
             self.tables += tables
+
+    def begin_resumable_call(self) -> None:
+        """Count a resumable call that starts, or trap with
+        ``RESOURCE_EXHAUSTED`` when the store has its cap of them."""
+        with self._lock:
+            cap = self.limits.suspended_calls
+            if cap is not None and self.resumable_calls >= cap:
+                raise Trap(TrapCode.RESOURCE_EXHAUSTED,
+                           f"host resources exhausted: the store's limit of {cap} suspended calls is reached")
+            self.resumable_calls += 1
+
+    def end_resumable_call(self) -> None:
+        with self._lock:
+            self.resumable_calls -= 1
 
     def memory_bytes(self, engine_cap: int) -> int:
         """The largest size in bytes one memory of this store may have."""

@@ -32,7 +32,10 @@ unwinds the suspended Wasm frames with an exception nothing can catch, and
 returns to the pool. The workers are those of :mod:`engine.runtime.stack`,
 with a stack sized for the store's ``max_call_depth``; the worker bounds
 the call depth exactly as a normal call does (it enters through
-:func:`engine.runtime.call.invoke`).
+:func:`engine.runtime.call.invoke`). A call the host cannot give a thread
+(out of threads or address space), or one past the store's cap
+``StoreLimits.suspended_calls``, traps with ``TrapCode.RESOURCE_EXHAUSTED``
+when it starts.
 """
 
 from __future__ import annotations
@@ -116,6 +119,9 @@ class _Session:
         finally:
             _tls.session = None
             self.args = None
+            limiter = getattr(self.store, "_limiter", None)
+            if limiter is not None:
+                limiter.end_resumable_call()
         with self.mutex:
             self.state = _DONE
 
@@ -308,7 +314,16 @@ def call_resumable(store, func, args: Sequence[Any]) -> Any:
     from .call import stack_needed
 
     max_depth = store.engine.config.max_call_depth if store is not None else 10_000
-    stack.start(s.job, stack_needed(max_depth, _WORKER_FRAMES))
+    limiter = getattr(store, "_limiter", None)
+    if limiter is not None:
+        limiter.begin_resumable_call()  # the store's cap on suspended calls
+    try:
+        # a thread the host cannot start is Trap(RESOURCE_EXHAUSTED)
+        stack.start(s.job, stack_needed(max_depth, _WORKER_FRAMES))
+    except BaseException:
+        if limiter is not None:
+            limiter.end_resumable_call()
+        raise
     return _outcome(s, None)
 
 

@@ -200,7 +200,8 @@ class Store:
     def set_limits(self, limits: Optional[StoreLimits] = None, **caps: Optional[int]) -> None:
         """Replace the store's caps: ``set_limits(StoreLimits(...))`` or
         ``set_limits(memory_size=..., table_elements=..., array_elements=...,
-        instances=..., memories=..., tables=...)`` (a cap left out is none).
+        instances=..., memories=..., tables=..., suspended_calls=...)`` (a
+        cap left out is none).
 
         Size caps apply to existing memories and tables from now on (they
         stop growth; nothing shrinks). Count caps apply to what is created
