@@ -72,9 +72,32 @@ PROGRAM = textwrap.dedent('''
         after = outcome(deep["rec"], deep_store, n)
         return "%s | %s | %s" % (during, resumed, after)
 
+    def interrupted(limit):
+        # Ctrl-C while a deep call runs on a worker: the worker stops, the
+        # caller sees KeyboardInterrupt, and the store goes on
+        import os, signal, time
+        eng = Engine(Config(max_call_depth=limit))
+        store = Store(eng)
+        ex = Linker(eng).instantiate(store, Module(eng, """(module
+          (global $n (export "n") (mut i32) (i32.const 0))
+          (func (export "spin") (loop $l (global.set $n (i32.add (global.get $n) (i32.const 1))) (br $l)))
+          (func (export "one") (result i32) (i32.const 1)))""")).exports(store)
+        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+        try:
+            ex["spin"](store)
+            return "not interrupted"
+        except KeyboardInterrupt:
+            pass
+        n = ex["n"].value(store)
+        time.sleep(0.2)
+        stopped = ex["n"].value(store) == n
+        return "interrupted, stopped=%s, then %s" % (stopped, ex["one"](store))
+
     def main(kind, limit, n):
         if kind == "concurrent":
             return concurrent(limit, n)
+        if kind == "interrupt":
+            return interrupted(limit)
         store, ex = instance(limit)
         if kind == "resumable":
             return outcome(lambda: ex["rec"].call_resumable(store, n))
@@ -92,7 +115,7 @@ PROGRAM = textwrap.dedent('''
 
 def run(kind: str, limit: int, n: int) -> str:
     proc = subprocess.run([sys.executable, "-c", PROGRAM, kind, str(limit), str(n)],
-                          capture_output=True, text=True, timeout=600,
+                          capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     # a negative code is the signal that killed the process (-11: SIGSEGV)
     assert proc.returncode == 0, f"exit {proc.returncode}: {proc.stderr[-2000:]}"
@@ -136,6 +159,10 @@ def test_a_suspended_call_with_a_smaller_stack_caps_the_shared_limit_meanwhile()
     assert during == "trap STACK_OVERFLOW"
     assert resumed == "6"
     assert after == "ok 20000"
+
+
+def test_an_interrupt_while_a_worker_runs_the_call_stops_it():
+    assert run("interrupt", 1_000_000, 0) == "interrupted, stopped=True, then 1"
 
 
 def test_the_default_depth_runs_on_the_calling_thread(monkeypatch):

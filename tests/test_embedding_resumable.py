@@ -353,6 +353,9 @@ def test_the_store_caps_the_resumable_calls_that_coexist():
     assert _eventually(lambda: env.store._limiter.resumable_calls == 1)
     fourth = env.ex["twice"].call_resumable(env.store, 4)
     assert isinstance(fourth, ResumableCall) and third.suspended
+    third.close()
+    fourth.close()
+    assert _eventually(lambda: env.store._limiter.resumable_calls == 0)
     # calls that never suspend are counted only while they run
     plain = Env(suspend=False)
     plain.store.set_limits(suspended_calls=1)

@@ -190,14 +190,13 @@ def idle_workers() -> int:
         return len(_idle)
 
 
-def _interrupt(thread: threading.Thread) -> None:
-    """Raise KeyboardInterrupt in ``thread`` at its next bytecode (where
-    ctypes is available; otherwise the thread runs on)."""
+def _interrupt(thread: threading.Thread, kind: type) -> None:
+    """Raise ``kind`` in ``thread`` at its next bytecode (where ctypes is
+    available; otherwise the thread runs on)."""
     try:
         import ctypes
 
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident),
-                                                   ctypes.py_object(KeyboardInterrupt))
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(kind))
     except Exception:  # noqa: BLE001 - only a courtesy to the user's Ctrl-C
         pass
 
@@ -205,8 +204,9 @@ def _interrupt(thread: threading.Thread) -> None:
 def run_on_worker(size: int, fn: Callable[..., Any], *args: Any) -> Any:
     """``fn(*args)`` on a worker with a stack of at least ``size`` bytes,
     the caller waiting: its result, or its exception raised here. An
-    interrupt (Ctrl-C) while waiting is passed on to the worker, and raised
-    here once the worker has stopped (the store is never used by both)."""
+    exception raised in the caller while it waits (Ctrl-C, a signal
+    handler's) is passed on to the worker, and raised here once the worker
+    has stopped: the store is never used by both."""
     outcome: list = []
     done = threading.Lock()
     done.acquire()
@@ -224,9 +224,9 @@ def run_on_worker(size: int, fn: Callable[..., Any], *args: Any) -> Any:
         try:
             done.acquire()
             break
-        except KeyboardInterrupt as e:
+        except BaseException as e:  # noqa: BLE001 - raised again once the worker stops
             interrupted = e
-            _interrupt(thread)
+            _interrupt(thread, type(e))
     ok, value = outcome[0]
     if interrupted is not None:
         raise interrupted
