@@ -82,6 +82,9 @@ PROGRAM = textwrap.dedent('''
           (global $n (export "n") (mut i32) (i32.const 0))
           (func (export "spin") (loop $l (global.set $n (i32.add (global.get $n) (i32.const 1))) (br $l)))
           (func (export "one") (result i32) (i32.const 1)))""")).exports(store)
+        # (a process started with SIGINT ignored, as under a test runner's
+        # workers, would not turn it into KeyboardInterrupt by itself)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
         try:
             ex["spin"](store)

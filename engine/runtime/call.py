@@ -73,7 +73,9 @@ def _enter(max_depth: int) -> tuple[bool, int]:
         _state.depth = depth + 1
         return False, 0
     want = _frame_depth() + max_depth + _MARGIN
-    held = stack.frames_held(stack.thread_stack())
+    held = getattr(_state, "held", None)
+    if held is None:  # a thread's stack never changes: look once
+        held = _state.held = stack.frames_held(stack.thread_stack())
     with _limit_lock:
         need = max(want, sys.getrecursionlimit()) if _active else want
         if need > held and not stack.on_worker():
