@@ -75,12 +75,18 @@ class Config:
     compiled for them).
 
     ``max_call_depth``: how deep Wasm calls may nest (default 10,000).
-    Deeper recursion traps with ``TrapCode.STACK_OVERFLOW``; a Python
-    ``RecursionError`` never escapes. The bound is CPython's recursion
-    limit, set on entry to the current depth plus this budget (while other
-    threads run Wasm it is only ever raised, so it then bounds from below).
-    It counts Python frames: each Wasm call is one frame, a host function
-    between Wasm frames uses a few.
+    Deeper recursion traps with ``TrapCode.STACK_OVERFLOW``; neither a
+    Python ``RecursionError`` nor a crash ever comes out, whatever mix of
+    Wasm and host frames. The bound is CPython's recursion limit, set on
+    entry to the current depth plus this budget. It counts Python frames:
+    each Wasm call is one frame, a host function between Wasm frames uses a
+    few. A budget the calling thread's C stack cannot hold (above about
+    15,000 on an 8 MiB stack) runs each call from the host on a worker
+    thread with a stack sized for it (a thread hand-over per call; at most
+    about 2 million deep). The limit is shared by all threads: while others
+    run Wasm (a suspended resumable call counts) it is only ever raised,
+    and never past what any of their stacks holds
+    (:mod:`engine.runtime.stack`).
     ``max_memory_bytes`` / ``max_table_elements``: the largest memory and
     table this engine will allocate; growth beyond fails as the spec allows
     (``memory.grow`` returns -1). Stores may cap lower (:class:`StoreLimits`).
@@ -205,8 +211,9 @@ class Store:
 
     def set_limits(self, limits: Optional[StoreLimits] = None, **caps: Optional[int]) -> None:
         """Replace the store's caps: ``set_limits(StoreLimits(...))`` or
-        ``set_limits(memory_size=..., table_elements=..., instances=...,
-        memories=..., tables=...)`` (a cap left out is none).
+        ``set_limits(memory_size=..., table_elements=..., array_elements=...,
+        instances=..., memories=..., tables=..., suspended_calls=...)`` (a
+        cap left out is none).
 
         Size caps apply to existing memories and tables from now on (they
         stop growth; nothing shrinks). Count caps apply to what is created
