@@ -11,12 +11,16 @@ import json
 import platform
 import sys
 import time
+from contextlib import ExitStack
 from importlib import metadata
 from pathlib import Path
 
+from .checkout import CheckoutRunner, exported_engine
 from .errors import BenchError
-from .kernels import NAMES, load_all
+from .kernels import NAMES, Kernel, load_all
 from .measure import KernelReport, measure_kernel
+from .plot import render_svg
+from .programs import PROGRAM_NAMES, load_program
 from .report import (fuel_markdown_table, fuel_text_table, json_document, markdown_table,
                      problems, text_table, unavailable_notes)
 from .runners import (EngineFuelRunner, EngineRunner, PywasmRunner, Runner, TwinRunner,
@@ -37,11 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (public so the options can be documented and tested)."""
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Time the Wasm kernels on our engine, their plain-Python twins, "
-                    "pywasm and wasmtime, check that every result agrees, and print "
-                    "medians and ratios.")
-    parser.add_argument("--kernel", nargs="+", action="extend", choices=NAMES,
-                        metavar="NAME", help=f"run only these kernels (of: {', '.join(NAMES)})")
+        description="Time the Wasm kernels and the C programs on our engine, their "
+                    "plain-Python twins, pywasm and wasmtime, check that every result "
+                    "agrees, and print medians and ratios.")
+    parser.add_argument("--kernel", nargs="+", action="extend", choices=NAMES + PROGRAM_NAMES,
+                        metavar="NAME", help="run only these kernels or programs (of: "
+                                             f"{', '.join(NAMES + PROGRAM_NAMES)})")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--programs", action="store_true",
+                       help="only the C programs (bench/programs)")
+    which.add_argument("--no-programs", action="store_true",
+                       help="only the hand-written kernels (bench/kernels)")
     parser.add_argument("--quick", action="store_true",
                         help="small workloads, for a smoke test (timings mean little)")
     parser.add_argument("--repeat", type=_positive, default=5, metavar="N",
@@ -57,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write the medians as JSON to FILE")
     parser.add_argument("--markdown", type=Path, metavar="FILE",
                         help="write the table as Markdown to FILE")
+    parser.add_argument("--against", action="append", default=[], metavar="REV",
+                        help="also run our engine as of commit REV (exported to a temporary "
+                             "folder, run in a child process): column ours@REV (repeatable)")
+    parser.add_argument("--against-dir", action="append", default=[], type=Path, metavar="DIR",
+                        help="also run the engine package found in DIR (a checkout): "
+                             "column ours@NAME-OF-DIR (repeatable)")
+    parser.add_argument("--plot", type=Path, metavar="FILE",
+                        help="draw the ratios as an SVG bar chart into FILE")
     parser.add_argument("--list", action="store_true", help="list the kernels and exit")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress lines on stderr")
@@ -74,6 +92,39 @@ def _runners(options: argparse.Namespace) -> list[Runner]:
     if not options.no_wasmtime:
         runners.append(WasmtimeRunner())
     return runners
+
+
+def _checkout_runners(options: argparse.Namespace, stack: ExitStack) -> list[Runner]:
+    """Our engine at the commits of --against and in the folders of
+    --against-dir; their temporary exports and child processes end with
+    ``stack``."""
+    runners: list[Runner] = []
+    for rev in options.against:
+        folder, short = stack.enter_context(exported_engine(rev))
+        runners.append(CheckoutRunner(folder, short))
+    for folder in options.against_dir:
+        if not (folder / "engine" / "__init__.py").is_file():
+            raise BenchError(f"--against-dir: {folder} holds no engine package")
+        runners.append(CheckoutRunner(folder.resolve(), folder.resolve().name))
+    for runner in runners:
+        stack.callback(runner.close)
+    return runners
+
+
+def selected(options: argparse.Namespace) -> list[Kernel]:
+    """The kernels and programs the options choose, in report order."""
+    if options.kernel:
+        names = list(dict.fromkeys(options.kernel))
+    elif options.programs:
+        names = list(PROGRAM_NAMES)
+    elif options.no_programs:
+        names = list(NAMES)
+    else:
+        names = list(NAMES + PROGRAM_NAMES)
+    kernels = load_all([n for n in names if n in NAMES])
+    programs = [load_program(n) for n in names if n in PROGRAM_NAMES]
+    by_name = {k.name: k for k in kernels + programs}
+    return [by_name[n] for n in names]
 
 
 def _version(package: str) -> str:
@@ -102,18 +153,20 @@ def _write(path: Path, text: str) -> None:
 
 def run(options: argparse.Namespace) -> int:
     """Measure as ``options`` say, print and write the results; the exit status."""
-    kernels = load_all(options.kernel or NAMES)
+    kernels = selected(options)
     if options.list:
         for kernel in kernels:
             print(f"{kernel.name:<10} {kernel.result}  {kernel.summary}")
         return 0
     progress = None if options.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
-    runners = _runners(options)
-    started = time.perf_counter()
-    reports: list[KernelReport] = [
-        measure_kernel(k, runners, quick=options.quick, repeat=options.repeat, progress=progress)
-        for k in kernels]
-    wall = time.perf_counter() - started
+    with ExitStack() as stack:
+        runners = _runners(options) + _checkout_runners(options, stack)
+        started = time.perf_counter()
+        reports: list[KernelReport] = [
+            measure_kernel(k, runners, quick=options.quick, repeat=options.repeat,
+                           progress=progress)
+            for k in kernels]
+        wall = time.perf_counter() - started
 
     notes = unavailable_notes(reports) + [environment_note(options)]
     print(text_table(reports))
@@ -131,6 +184,8 @@ def run(options: argparse.Namespace) -> int:
         fuel_md = fuel_markdown_table(reports)
         _write(options.markdown, markdown_table(reports, notes)
                + ("\nFuel metering (`--fuel`):\n\n" + fuel_md if fuel_md else ""))
+    if options.plot is not None:
+        _write(options.plot, render_svg(reports, [environment_note(options)]))
 
     found = problems(reports)
     if found:

@@ -15,7 +15,6 @@ from typing import Callable
 from .kernels import Kernel
 from .runners import Prepared, Runner, TwinRunner, Unavailable, not_implemented
 from .values import canonical, show
-from .wat import compile_wat
 
 OK, NA, ERROR, WRONG = "ok", "n/a", "error", "wrong"
 
@@ -35,13 +34,18 @@ class Outcome:
     setup: float | None = None
     first_call: float | None = None
     result: str | None = None
+    #: the workload run, where it is not the kernel's (a reduced one)
+    workload: tuple[int | float, ...] | None = None
+    #: the factor from the workload run to the kernel's (1.0: the same)
+    scale: float = 1.0
 
     @property
     def median(self) -> float | None:
-        """Median of the timed calls, if the runner ran and agreed."""
+        """Median of the timed calls, if the runner ran and agreed, scaled
+        to the kernel's workload."""
         if self.status != OK or not self.times:
             return None
-        return statistics.median(self.times)
+        return statistics.median(self.times) * self.scale
 
 
 @dataclass(slots=True)
@@ -52,6 +56,8 @@ class KernelReport:
     args: tuple[int | float, ...]
     reference: str | None
     outcomes: dict[str, Outcome]
+    #: column label of each runner key that ran (for columns beyond KEYS)
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 Progress = Callable[[str], None]
@@ -96,7 +102,11 @@ def run_one(runner: Runner, kernel: Kernel, wasm: bytes, args: tuple,
     got: int | None = None
     for index in range(calls):
         try:
-            elapsed, value = _timed(prepared.call)
+            if prepared.timed is not None:
+                # the runner times the call itself (in another process)
+                elapsed, value = prepared.timed()
+            else:
+                elapsed, value = _timed(prepared.call)
         except NotImplementedError as exc:
             return Outcome(NA, not_implemented(exc), setup=prepared.setup), None
         except Exception as exc:  # noqa: BLE001
@@ -123,31 +133,50 @@ def run_one(runner: Runner, kernel: Kernel, wasm: bytes, args: tuple,
     return outcome, got
 
 
+def _reduced_reference(kernel: Kernel, workload: tuple) -> int | None:
+    # a reduced workload's reference: recorded in advance, else the twin's
+    known = kernel.expected_for(workload)
+    if known is not None or kernel.twin is None:
+        return known
+    return canonical(kernel.twin(*workload), kernel.result)
+
+
 def measure_kernel(kernel: Kernel, runners: list[Runner], *, quick: bool,
                    repeat: int, progress: Progress | None = None) -> KernelReport:
-    """Run ``runners`` on ``kernel``; the twin (which must be among them)
-    runs first and sets the reference result."""
+    """Run ``runners`` on ``kernel``. The reference result is the one
+    recorded in advance (the C programs' native results) if any, which the
+    twin must return too; else the twin's, so the twin runs first. Slow
+    runners run the kernel's reduced workload where it has one."""
     args = kernel.args(quick)
-    wasm = compile_wat(kernel.wat_path)
+    wasm = kernel.binary()
     ordered = sorted(runners, key=lambda r: not isinstance(r, TwinRunner))
     outcomes: dict[str, Outcome] = {}
-    reference: int | None = None
+    reference: int | None = kernel.expected_for(args)
+    labels: dict[str, str] = {}
     for runner in ordered:
         count = runner.repeat if runner.repeat is not None else repeat
+        workload, scale = kernel.scaled(args) if runner.slow else (args, 1.0)
+        expected = reference if workload == args else _reduced_reference(kernel, workload)
         if progress is not None and runner.slow:
-            progress(f"{kernel.name:<10} {runner.label:<9} running {count} call(s)...")
-        outcome, bits = run_one(runner, kernel, wasm, args, count, reference)
-        if isinstance(runner, TwinRunner) and outcome.status == OK:
+            size = "" if workload == args else f" on the reduced workload {workload}"
+            progress(f"{kernel.name:<10} {runner.label:<9} running {count} call(s){size}...")
+        outcome, bits = run_one(runner, kernel, wasm, workload, count, expected)
+        if workload != args:
+            outcome.workload, outcome.scale = workload, scale
+        if isinstance(runner, TwinRunner) and outcome.status == OK and reference is None:
             reference = bits
         outcomes[runner.key] = outcome
+        labels[runner.key] = runner.label
         if progress is not None:
             progress(_progress_line(kernel, runner, outcome))
     shown = show(reference, kernel.result) if reference is not None else None
-    return KernelReport(kernel, args, shown, outcomes)
+    return KernelReport(kernel, args, shown, outcomes, labels)
 
 
 def _progress_line(kernel: Kernel, runner: Runner, outcome: Outcome) -> str:
     head = f"{kernel.name:<10} {runner.label:<9}"
     if outcome.status == OK:
-        return f"{head} {outcome.median:.6f} s  (median of {len(outcome.times)}) -> {outcome.result}"
+        scaled = "" if outcome.scale == 1.0 else f", scaled x{outcome.scale:g}"
+        return (f"{head} {outcome.median:.6f} s  (median of {len(outcome.times)}{scaled}) "
+                f"-> {outcome.result}")
     return f"{head} {outcome.status.upper()}: {outcome.reason}"
