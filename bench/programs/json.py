@@ -297,7 +297,11 @@ class _Parser:
 def parse(text: bytes) -> list:
     """The tree of ``text`` (ValueError if it is not one JSON value)."""
     parser = _Parser(text)
-    root = parser.value(0)
+    try:
+        root = parser.value(0)
+    except IndexError:
+        # the text ended inside a value (the C program's peek() sees a 0)
+        raise ValueError("JSON text ends early") from None
     parser.skip_space()
     if parser.at != len(text):
         parser.fail()
