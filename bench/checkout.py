@@ -103,15 +103,24 @@ class _Child:
 
     def close(self) -> None:
         """Ask the child to quit; end it if it does not."""
-        if self._process.poll() is None:
+        process = self._process
+        assert process.stdin is not None and process.stdout is not None
+        if process.poll() is None:
             try:
-                assert self._process.stdin is not None
-                self._process.stdin.write(json.dumps({"op": "quit"}) + "\n")
-                self._process.stdin.close()
-                self._process.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                self._process.kill()
-                self._process.wait()
+                process.stdin.write(json.dumps({"op": "quit"}) + "\n")
+                process.stdin.flush()
+            except OSError:
+                pass  # it is gone already
+        try:
+            process.stdin.close()
+        except OSError:
+            pass
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
         self._errors.close()
 
 
@@ -134,9 +143,15 @@ class CheckoutRunner(Runner):
         self.label = f"ours@{name}"
         self._child: _Child | None = None
 
-    def _session(self) -> _Child:
+    def start(self) -> None:
+        """Start the child process (BenchError if its engine does not
+        import); the first :meth:`prepare` does it otherwise."""
         if self._child is None:
             self._child = _Child(self.checkout)
+
+    def _session(self) -> _Child:
+        self.start()
+        assert self._child is not None
         return self._child
 
     def prepare(self, kernel: Kernel, wasm: bytes, args: Args) -> Prepared:

@@ -94,11 +94,11 @@ def _runners(options: argparse.Namespace) -> list[Runner]:
     return runners
 
 
-def _checkout_runners(options: argparse.Namespace, stack: ExitStack) -> list[Runner]:
+def _checkout_runners(options: argparse.Namespace, stack: ExitStack) -> list[CheckoutRunner]:
     """Our engine at the commits of --against and in the folders of
     --against-dir; their temporary exports and child processes end with
     ``stack``."""
-    runners: list[Runner] = []
+    runners: list[CheckoutRunner] = []
     for rev in options.against:
         folder, short = stack.enter_context(exported_engine(rev))
         runners.append(CheckoutRunner(folder, short))
@@ -108,6 +108,7 @@ def _checkout_runners(options: argparse.Namespace, stack: ExitStack) -> list[Run
         runners.append(CheckoutRunner(folder.resolve(), folder.resolve().name))
     for runner in runners:
         stack.callback(runner.close)
+        runner.start()
     return runners
 
 
@@ -160,7 +161,7 @@ def run(options: argparse.Namespace) -> int:
         return 0
     progress = None if options.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     with ExitStack() as stack:
-        runners = _runners(options) + _checkout_runners(options, stack)
+        runners = _runners(options) + list(_checkout_runners(options, stack))
         started = time.perf_counter()
         reports: list[KernelReport] = [
             measure_kernel(k, runners, quick=options.quick, repeat=options.repeat,
