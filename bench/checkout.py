@@ -124,7 +124,8 @@ class _Child:
         self._errors.close()
 
 
-def _decode(value: dict) -> object:
+def decode_value(value: dict) -> object:
+    """A result as the child process encoded it, back as a Python value."""
     if "int" in value:
         return value["int"]
     if "f64" in value:
@@ -167,7 +168,7 @@ class CheckoutRunner(Runner):
             if "unavailable" in reply:
                 raise NotImplementedError(reply["unavailable"])
             _raise_for(reply)
-            return reply["elapsed"], _decode(reply["value"])
+            return reply["elapsed"], decode_value(reply["value"])
 
         return Prepared(lambda: timed()[1], answer["setup"], timed)
 

@@ -16,7 +16,9 @@ answers each request:
   instantiate, bind ``run`` to the arguments; ``{"setup": seconds}``;
 - ``{"op": "call"}``: one call, timed as the parent times its own
   (collector collected, then paused); ``{"elapsed": seconds, "value":
-  {"int": n} | {"f64": bits}}``;
+  {"int": n} | {"f64": bits}}``. With ``"marked": true`` the call is
+  bracketed by two calls of ``os.getppid()``, markers that an instruction
+  counter can cut the run at (see :mod:`bench.instructions`);
 - ``{"op": "quit"}`` or end of input: exit.
 
 A failure answers ``{"unavailable": reason}`` (NotImplementedError or
@@ -28,6 +30,7 @@ from __future__ import annotations
 import base64
 import gc
 import json
+import os
 import struct
 import sys
 import time
@@ -66,15 +69,20 @@ class _Session:
         self.call = lambda: run(store, *args)
         return {"setup": setup}
 
-    def timed_call(self) -> dict:
+    def timed_call(self, marked: bool = False) -> dict:
         if self.call is None:
             return {"error": "RuntimeError: call before load"}
+        call = self.call
         gc.collect()
         gc.disable()
         try:
+            if marked:
+                os.getppid()
             start = time.perf_counter()
-            value = self.call()
+            value = call()
             elapsed = time.perf_counter() - start
+            if marked:
+                os.getppid()
         finally:
             gc.enable()
         return {"elapsed": elapsed, "value": _encode(value)}
@@ -112,7 +120,7 @@ def main() -> int:
             if operation == "load":
                 reply(session.load(request))
             elif operation == "call":
-                reply(session.timed_call())
+                reply(session.timed_call(bool(request.get("marked"))))
             else:
                 reply({"error": f"ValueError: unknown request {operation!r}"})
         except (NotImplementedError, ImportError) as exc:

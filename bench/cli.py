@@ -15,8 +15,9 @@ from contextlib import ExitStack
 from importlib import metadata
 from pathlib import Path
 
-from .checkout import CheckoutRunner, exported_engine
+from .checkout import ROOT, CheckoutRunner, exported_engine
 from .errors import BenchError
+from .instructions import count, reference_for, table, valgrind
 from .kernels import NAMES, Kernel, load_all
 from .measure import KernelReport, measure_kernel
 from .plot import render_svg
@@ -75,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "column ours@NAME-OF-DIR (repeatable)")
     parser.add_argument("--plot", type=Path, metavar="FILE",
                         help="draw the ratios as an SVG bar chart into FILE")
+    parser.add_argument("--callgrind", action="store_true",
+                        help="count instructions per call of ours (and of --against) with "
+                             "valgrind's callgrind instead of timing; use with --quick")
     parser.add_argument("--list", action="store_true", help="list the kernels and exit")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress lines on stderr")
@@ -94,22 +98,54 @@ def _runners(options: argparse.Namespace) -> list[Runner]:
     return runners
 
 
-def _checkout_runners(options: argparse.Namespace, stack: ExitStack) -> list[CheckoutRunner]:
-    """Our engine at the commits of --against and in the folders of
-    --against-dir; their temporary exports and child processes end with
-    ``stack``."""
-    runners: list[CheckoutRunner] = []
+def _checkouts(options: argparse.Namespace, stack: ExitStack) -> list[tuple[Path, str]]:
+    """(folder holding an engine package, name) for each --against commit
+    (exported into a temporary folder that ends with ``stack``) and each
+    --against-dir folder."""
+    found: list[tuple[Path, str]] = []
     for rev in options.against:
-        folder, short = stack.enter_context(exported_engine(rev))
-        runners.append(CheckoutRunner(folder, short))
+        found.append(stack.enter_context(exported_engine(rev)))
     for folder in options.against_dir:
         if not (folder / "engine" / "__init__.py").is_file():
             raise BenchError(f"--against-dir: {folder} holds no engine package")
-        runners.append(CheckoutRunner(folder.resolve(), folder.resolve().name))
+        found.append((folder.resolve(), folder.resolve().name))
+    return found
+
+
+def _checkout_runners(options: argparse.Namespace, stack: ExitStack) -> list[CheckoutRunner]:
+    """A runner for each of :func:`_checkouts`, its child process started
+    (and ended with ``stack``)."""
+    runners = [CheckoutRunner(folder, name) for folder, name in _checkouts(options, stack)]
     for runner in runners:
         stack.callback(runner.close)
         runner.start()
     return runners
+
+
+def count_instructions(options: argparse.Namespace, kernels: list[Kernel]) -> int:
+    """``--callgrind``: print instructions per call of ours and of each
+    --against engine; the exit status."""
+    valgrind()
+    progress = None if options.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    with ExitStack() as stack:
+        engines = [(ROOT, "engine", "ours")] + [
+            (folder, f"engine@{name}", f"ours@{name}") for folder, name in _checkouts(options, stack)]
+        rows = []
+        for kernel in kernels:
+            args = kernel.args(options.quick)
+            reference = reference_for(kernel, args)
+            counts = {}
+            for folder, key, label in engines:
+                counts[key] = count(folder, kernel, kernel.binary(), args, reference)
+                if progress is not None:
+                    progress(f"{kernel.name:<10} {label:<12} first call {counts[key].first:,}, "
+                             f"warm call {counts[key].warm:,} instructions")
+            rows.append((kernel.name, counts))
+    print(table(rows, {key: label for _, key, label in engines}))
+    print()
+    print(f"instructions counted by callgrind (PYTHONHASHSEED=0); "
+          f"{'quick' if options.quick else 'full'} workloads; CPython {platform.python_version()}")
+    return 0
 
 
 def selected(options: argparse.Namespace) -> list[Kernel]:
@@ -159,6 +195,8 @@ def run(options: argparse.Namespace) -> int:
         for kernel in kernels:
             print(f"{kernel.name:<10} {kernel.result}  {kernel.summary}")
         return 0
+    if options.callgrind:
+        return count_instructions(options, kernels)
     progress = None if options.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     with ExitStack() as stack:
         runners = _runners(options) + list(_checkout_runners(options, stack))

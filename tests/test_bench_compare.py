@@ -234,3 +234,23 @@ def test_cli_plot_writes_the_file(tmp_path):
     assert cli.main(["--quick", "--kernel", "fib", "--no-pywasm", "--no-engine", "--repeat", "1",
                      "-q", "--plot", str(target)]) == 0
     ET.fromstring(target.read_text())
+
+
+# -- --callgrind ------------------------------------------------------------------
+
+def test_callgrind_without_valgrind_is_a_usage_error(monkeypatch, capsys):
+    import bench.instructions as instructions
+
+    monkeypatch.setattr(instructions.shutil, "which", lambda name: None)
+    assert cli.main(["--callgrind", "--quick", "--kernel", "fib"]) == 2
+    assert "needs valgrind" in capsys.readouterr().err
+
+
+def test_callgrind_table_shows_counts_and_ratios():
+    from bench.instructions import Count, table
+
+    text = table([("fib", {"engine": Count(5000, 1000), "engine@abc": Count(6000, 1500)})],
+                 {"engine": "ours", "engine@abc": "ours@abc"})
+    header, rule, row = text.splitlines()
+    assert "ours warm call" in header and "ours@abc/ours" in header
+    assert row.split() == ["fib", "5,000", "1,000", "6,000", "1,500", "1.500x"]
