@@ -1,7 +1,10 @@
 """Run every runner on one kernel, time the calls and check the results.
 
-The twin runs first: its result is the reference every other result must
-equal (compared as canonical bit patterns, see :mod:`bench.values`).
+The reference every result must equal (compared as canonical bit patterns,
+see :mod:`bench.values`) is the one recorded in advance where the kernel
+has one (the C programs' native results), else the twin's, which runs
+first. Slow runners run a kernel's reduced workload where it has one, and
+their times are scaled back to the full workload.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ class Outcome:
 
     ``status`` is ``ok`` (timed, result agrees), ``n/a`` (could not run
     here: ``reason`` says why), ``error`` (raised: ``reason`` has the
-    exception) or ``wrong`` (ran, but a result disagreed with the twin).
+    exception) or ``wrong`` (ran, but a result disagreed with the reference).
     """
 
     status: str
@@ -89,7 +92,7 @@ def run_one(runner: Runner, kernel: Kernel, wasm: bytes, args: tuple,
     """Prepare, warm up and time ``runner`` on ``kernel``.
 
     Returns the outcome and the canonical result (None unless it ran).
-    ``reference`` is the twin's canonical result, or None to accept any.
+    ``reference`` is the canonical result expected, or None to accept any.
     """
     try:
         prepared: Prepared = runner.prepare(kernel, wasm, args)
