@@ -2,10 +2,10 @@
 seconds, counted by valgrind's callgrind.
 
 On a shared, noisy machine times wander by tens of percent; instruction
-counts do not, so they show what an optimisation of the translator changes (two runs
-of one checkout count exactly the same; the same code exported into
-another folder differs by about 0.1%). Each engine
-(ours, and each of ``--against``) runs in the child process of
+counts do not, so they show what an optimisation of the translator
+changes (two runs of one checkout count exactly the same; the same code
+exported into another folder differs by about 0.1%). Each engine (ours,
+and each of ``--against``) runs in the child process of
 :mod:`bench.checkout_driver` under ``valgrind --tool=callgrind``, with
 ``PYTHONHASHSEED=0``: it loads the kernel, then calls ``run`` twice, each
 call bracketed by markers (calls of ``getppid``) at which callgrind cuts
