@@ -51,15 +51,25 @@ def series(reports: list[KernelReport]) -> list[tuple[str, str, str]]:
     return drawn
 
 
+def _scaled(reports: list[KernelReport], key: str) -> bool:
+    return any(r.outcomes[key].scale != 1.0 for r in reports if key in r.outcomes)
+
+
 def render_svg(reports: list[KernelReport], notes: Iterable[str] = ()) -> str:
     """The chart of ``reports`` as an SVG document; ``notes`` are printed
     under the title (what was measured, and with what)."""
     drawn = series(reports)
-    groups: list[tuple[str, list[float | None]]] = [
-        (r.kernel.name, [ratio(r, key, "engine") for key, _, _ in drawn]) for r in reports]
+    # (name, [(ratio or None, whether it was scaled from a reduced workload)])
+    groups: list[tuple[str, list[tuple[float | None, bool]]]] = [
+        (r.kernel.name, [(ratio(r, key, "engine"), _scaled([r], key)) for key, _, _ in drawn])
+        for r in reports]
     if len(reports) > 1:
-        groups.append(("geomean", [geomean_ratio(reports, key, "engine") for key, _, _ in drawn]))
-    values = [v for _, vs in groups for v in vs if v is not None and v > 0]
+        groups.append(("geomean", [(geomean_ratio(reports, key, "engine"), _scaled(reports, key))
+                                   for key, _, _ in drawn]))
+    values = [v for _, vs in groups for v, _ in vs if v is not None and v > 0]
+    if any(scaled for _, vs in groups for _, scaled in vs):
+        notes = [*notes, "~: measured on a reduced workload and scaled up in proportion "
+                         "(see the table's notes)"]
     low = math.floor(math.log10(min(values + [1.0])))
     high = math.ceil(math.log10(max(values + [1.0])))
     if low == high:
@@ -89,6 +99,11 @@ def render_svg(reports: list[KernelReport], notes: Iterable[str] = ()) -> str:
         out.append(f"<rect x='{at}' y='{legend_top - 9}' width='10' height='10' fill='{colour}'/>")
         out.append(f"<text x='{at + 14}' y='{legend_top}'>{escape(name)}</text>")
         at += 24 + 7 * len(name)
+    # every other group on a pale band, to guide the eye along a row
+    for index in range(1, len(groups), 2):
+        top = _TOP + index * group_height
+        out.append(f"<rect x='0' y='{top - _GROUP_GAP / 2:.1f}' width='{_WIDTH}' "
+                   f"height='{group_height}' fill='#f2f2f2'/>")
     # decade grid
     for power in range(low, high + 1):
         gx = x(10.0 ** power)
@@ -105,7 +120,7 @@ def render_svg(reports: list[KernelReport], notes: Iterable[str] = ()) -> str:
         weight = " font-weight='bold'" if name == "geomean" else ""
         out.append(f"<text x='{plot_left - 8}' y='{middle + 4:.1f}' text-anchor='end'{weight}>"
                    f"{escape(name)}</text>")
-        for row, ((_, series_name, colour), value) in enumerate(zip(drawn, group)):
+        for row, ((_, series_name, colour), (value, scaled)) in enumerate(zip(drawn, group)):
             y = top + row * (_BAR + _BAR_GAP)
             if value is None or value <= 0:
                 out.append(f"<text x='{x(1.0) + 4:.1f}' y='{y + _BAR - 2}' fill='#999'>"
@@ -117,7 +132,7 @@ def render_svg(reports: list[KernelReport], notes: Iterable[str] = ()) -> str:
                        f"{escape(name)}: {escape(_describe(value))}</title></rect>")
             # every bar has a row of its own: a faster runner's label goes
             # right of the 1x line, a slower one's after its bar
-            text = escape(f"{series_name} {_describe(value)}")
+            text = escape(f"{series_name} {'~' if scaled else ''}{_describe(value)}")
             out.append(f"<text x='{end + 4:.1f}' y='{y + _BAR - 2}' fill='#333'>{text}</text>")
     for number, note in enumerate(notes):
         out.append(f"<text x='{plot_left}' y='{bottom + 34 + 14 * number}' fill='#555'>"
