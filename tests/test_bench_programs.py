@@ -283,3 +283,28 @@ def test_cli_quick_program_run_checks_every_runner(tmp_path, capsys):
     times = json.loads(out.read_text())["kernels"]["matmul"]
     assert times["engine"] > 0 and times["python"] > 0
     assert "matmul" in capsys.readouterr().out
+
+
+def test_runners_take_turns_call_by_call_and_slow_ones_run_last():
+    log: list[str] = []
+
+    class Logged(Runner):
+        def __init__(self, key, slow=False):
+            super().__init__()
+            self.key = self.label = key
+            self.slow = slow
+            self.warmup = not slow
+
+        def prepare(self, kernel, wasm, args):
+            value = kernel.expected_for(args)
+            return Prepared(lambda: log.append(self.key) or value)
+
+    right = load_program("vm").expected_for((1,))
+    kernel = _program("vm", twin=lambda n: log.append("python") or right)
+    report = measure_kernel(kernel, [Logged("engine"), Logged("pywasm", slow=True),
+                                     Logged("wasmtime"), TwinRunner()],
+                            quick=True, repeat=2)
+    # the twin leads; warm-ups, then two timed rounds; pywasm alone at the end
+    assert log == ["python", "engine", "wasmtime"] * 3 + ["pywasm"] * 2
+    assert list(report.outcomes) == ["python", "engine", "pywasm", "wasmtime"]
+    assert all(o.status == OK for o in report.outcomes.values())
