@@ -14,14 +14,15 @@ from html import escape
 from typing import Iterable
 
 from .measure import KernelReport
-from .report import extra_keys, format_ratio, geomean_ratio, label, ratio
+from .report import (coverage, extra_keys, format_ratio, geomean_groups, geomean_ratio, label,
+                     ratio)
 
 #: Runner keys drawn against ours, in order, and their colours.
 _FIXED = (("python", "#4c78a8"), ("pywasm", "#e45756"), ("wasmtime", "#54a24b"))
 _EXTRA_COLOURS = ("#f58518", "#b279a2", "#9d755d", "#72b7b2")
 
 _WIDTH = 960
-_NAME_WIDTH = 110        # left column: kernel names
+_NAME_WIDTH = 130        # left column: kernel names
 _LABEL_WIDTH = 150       # right margin: room for the last bar's label
 _BAR = 11
 _BAR_GAP = 2
@@ -59,15 +60,16 @@ def render_svg(reports: list[KernelReport], notes: Iterable[str] = ()) -> str:
     """The chart of ``reports`` as an SVG document; ``notes`` are printed
     under the title (what was measured, and with what)."""
     drawn = series(reports)
-    # (name, [(ratio or None, whether it was scaled from a reduced workload)])
-    groups: list[tuple[str, list[tuple[float | None, bool]]]] = [
-        (r.kernel.name, [(ratio(r, key, "engine"), _scaled([r], key)) for key, _, _ in drawn])
+    # (name, [(ratio or None, whether it was scaled from a reduced workload,
+    # what to add to its label)])
+    groups: list[tuple[str, list[tuple[float | None, bool, str]]]] = [
+        (r.kernel.name, [(ratio(r, key, "engine"), _scaled([r], key), "") for key, _, _ in drawn])
         for r in reports]
-    if len(reports) > 1:
-        groups.append(("geomean", [(geomean_ratio(reports, key, "engine"), _scaled(reports, key))
-                                   for key, _, _ in drawn]))
-    values = [v for _, vs in groups for v, _ in vs if v is not None and v > 0]
-    if any(scaled for _, vs in groups for _, scaled in vs):
+    for name, members in geomean_groups(reports):
+        groups.append((name, [(geomean_ratio(members, key, "engine"), _scaled(members, key),
+                               coverage(members, key, "engine")) for key, _, _ in drawn]))
+    values = [v for _, vs in groups for v, _, _ in vs if v is not None and v > 0]
+    if any(scaled for _, vs in groups for _, scaled, _ in vs):
         notes = [*notes, "~: measured on a reduced workload and scaled up in proportion "
                          "(see the table's notes)"]
     low = math.floor(math.log10(min(values + [1.0])))
@@ -117,10 +119,10 @@ def render_svg(reports: list[KernelReport], notes: Iterable[str] = ()) -> str:
     for index, (name, group) in enumerate(groups):
         top = _TOP + index * group_height
         middle = top + len(drawn) * (_BAR + _BAR_GAP) / 2
-        weight = " font-weight='bold'" if name == "geomean" else ""
+        weight = " font-weight='bold'" if name.startswith("geomean") else ""
         out.append(f"<text x='{plot_left - 8}' y='{middle + 4:.1f}' text-anchor='end'{weight}>"
                    f"{escape(name)}</text>")
-        for row, ((_, series_name, colour), (value, scaled)) in enumerate(zip(drawn, group)):
+        for row, ((_, series_name, colour), (value, scaled, extra)) in enumerate(zip(drawn, group)):
             y = top + row * (_BAR + _BAR_GAP)
             if value is None or value <= 0:
                 out.append(f"<text x='{x(1.0) + 4:.1f}' y='{y + _BAR - 2}' fill='#999'>"
@@ -132,7 +134,7 @@ def render_svg(reports: list[KernelReport], notes: Iterable[str] = ()) -> str:
                        f"{escape(name)}: {escape(_describe(value))}</title></rect>")
             # every bar has a row of its own: a faster runner's label goes
             # right of the 1x line, a slower one's after its bar
-            text = escape(f"{series_name} {'~' if scaled else ''}{_describe(value)}")
+            text = escape(f"{series_name} {'~' if scaled else ''}{_describe(value)}{extra}")
             out.append(f"<text x='{end + 4:.1f}' y='{y + _BAR - 2}' fill='#333'>{text}</text>")
     for number, note in enumerate(notes):
         out.append(f"<text x='{plot_left}' y='{bottom + 34 + 14 * number}' fill='#555'>"

@@ -43,8 +43,11 @@ def _time_cell(outcome: Outcome | None) -> str:
         return ("~" if outcome.scale != 1.0 else "") + _seconds(outcome.median)
     cell = _STATUS_CELL[outcome.status]
     if outcome.status == NA:
-        # The reason up to its first parenthesis is short enough for a cell.
-        cell += f" ({outcome.reason.split(' (')[0]})"
+        # The reason up to its first parenthesis, if short enough for a
+        # cell; the notes under the table give it in full.
+        short = outcome.reason.split(" (")[0]
+        if len(short) <= 20:
+            cell += f" ({short})"
     return cell
 
 
@@ -62,11 +65,38 @@ def ratio(report: KernelReport, top: str, bottom: str) -> float | None:
 
 
 def geomean_ratio(reports: list[KernelReport], top: str, bottom: str) -> float | None:
-    """Geometric mean of a ratio over the kernels, if every kernel has it."""
-    values = [ratio(r, top, bottom) for r in reports]
-    if not values or any(v is None for v in values):
+    """Geometric mean of a ratio over the kernels that have it (None if none
+    has; :func:`geomean_cell` says when some lack it)."""
+    values = [v for v in (ratio(r, top, bottom) for r in reports) if v is not None]
+    if not values:
         return None
     return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def geomean_cell(reports: list[KernelReport], top: str, bottom: str) -> str:
+    """The geometric mean as a table cell, with "(k of n)" when only k of
+    the n kernels have the ratio."""
+    value = geomean_ratio(reports, top, bottom)
+    return "n/a" if value is None else format_ratio(value) + coverage(reports, top, bottom)
+
+
+def coverage(reports: list[KernelReport], top: str, bottom: str) -> str:
+    """" (k of n)" when only k of the n kernels have the ratio, else ""."""
+    count = sum(ratio(r, top, bottom) is not None for r in reports)
+    return f" ({count} of {len(reports)})" if count < len(reports) else ""
+
+
+def geomean_groups(reports: list[KernelReport]) -> list[tuple[str, list[KernelReport]]]:
+    """The rows of geometric means: over everything, and over the kernels
+    and the C programs apart when the run has both."""
+    if len(reports) < 2:
+        return []
+    groups = [("geomean", reports)]
+    kernels = [r for r in reports if r.kernel.group == "kernel"]
+    programs = [r for r in reports if r.kernel.group == "program"]
+    if kernels and programs:
+        groups += [("geomean kernels", kernels), ("geomean programs", programs)]
+    return groups
 
 
 def _setup_cell(report: KernelReport) -> str:
@@ -133,9 +163,9 @@ def rows(reports: list[KernelReport]) -> list[list[str]]:
         row += [_or_na(ratio(report, top, bottom), format_ratio) for _, top, bottom in columns]
         row += [_setup_cell(report), _first_cell(report)]
         body.append(row)
-    if len(reports) > 1:
-        means = [_or_na(geomean_ratio(reports, top, bottom), format_ratio) for _, top, bottom in columns]
-        body.append(["geomean"] + [""] * len(keys) + means + ["", ""])
+    for name, group in geomean_groups(reports):
+        means = [geomean_cell(group, top, bottom) for _, top, bottom in columns]
+        body.append([name] + [""] * len(keys) + means + ["", ""])
     return body
 
 

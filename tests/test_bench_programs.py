@@ -308,3 +308,24 @@ def test_runners_take_turns_call_by_call_and_slow_ones_run_last():
     assert log == ["python", "engine", "wasmtime"] * 3 + ["pywasm"] * 2
     assert list(report.outcomes) == ["python", "engine", "pywasm", "wasmtime"]
     assert all(o.status == OK for o in report.outcomes.values())
+
+
+def test_geomeans_for_kernels_and_programs_apart_and_partial_ones_marked():
+    from bench.kernels import load
+    from bench.report import headings, rows
+
+    def measured(kernel, with_wasmtime):
+        right = kernel.expected_for(kernel.quick)
+        if right is None:
+            right = kernel.twin(*kernel.quick)
+        runners = [_Const("engine", right)] + ([_Const("wasmtime", right)] if with_wasmtime else [])
+        return measure_kernel(kernel, runners, quick=True, repeat=1)
+
+    reports = [measured(load("fib"), True), measured(load_program("vm"), True),
+               measured(load_program("sort"), False)]
+    body = {row[0]: row for row in rows(reports)}
+    assert {"geomean", "geomean kernels", "geomean programs"} <= set(body)
+    column = headings(reports).index("ours/wasmtime")
+    assert body["geomean"][column].endswith("(2 of 3)")
+    assert body["geomean programs"][column].endswith("(1 of 2)")
+    assert not body["geomean kernels"][column].endswith(")")

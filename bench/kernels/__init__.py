@@ -66,6 +66,9 @@ class Kernel:
     #: a smaller workload for the slowest runner; the work must be
     #: proportional to the first argument (see :meth:`scaled`)
     reduced: Args | None = None
+    #: "kernel" (written by hand) or "program" (compiled from C): the
+    #: report gives each group its own geometric mean
+    group: str = "kernel"
 
     def args(self, quick: bool) -> Args:
         """The arguments of ``run`` for the chosen workload size."""

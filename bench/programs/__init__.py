@@ -79,4 +79,4 @@ def load_program(name: str) -> Kernel:
                          "run scripts/build-bench-programs")
     return declared(module, wasm_path, required=("RESULT", "FULL", "QUICK"), what="program",
                     expected=tuple(((n,), bits) for n, bits in sorted(recorded.items())),
-                    reduced=tuple(module.REDUCED))
+                    reduced=tuple(module.REDUCED), group="program")
