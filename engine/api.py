@@ -67,15 +67,19 @@ class _FuncTypeMeta(type):
 class FuncType(metaclass=_FuncTypeMeta):
     """``FuncType(params, results)`` with sequences of value types: an
     :class:`engine.syntax.types.FuncType`, so it compares equal to the types
-    the engine reports."""
+    the engine reports. ``shared=True`` makes a shared function type
+    (shared-everything-threads; an extension of wasmtime-py's API)."""
 
-    def __new__(cls, params: Iterable = (), results: Iterable = ()) -> _t.FuncType:  # type: ignore[misc]
-        return _t.FuncType(tuple(params), tuple(results))
+    def __new__(cls, params: Iterable = (), results: Iterable = (), *,  # type: ignore[misc]
+                shared: bool = False) -> _t.FuncType:
+        return _t.FuncType(tuple(params), tuple(results), bool(shared))
 
 
-def GlobalType(valtype: _t.ValType, mutable: bool = False) -> _t.GlobalType:  # noqa: N802
-    """The type of a global."""
-    return _t.GlobalType(valtype, mutable)
+def GlobalType(valtype: _t.ValType, mutable: bool = False, *,  # noqa: N802
+               shared: bool = False) -> _t.GlobalType:
+    """The type of a global; ``shared``: a shared global
+    (shared-everything-threads)."""
+    return _t.GlobalType(valtype, mutable, bool(shared))
 
 
 def MemoryType(minimum: int, maximum: Optional[int] = None, *, shared: bool = False,  # noqa: N802
@@ -85,9 +89,10 @@ def MemoryType(minimum: int, maximum: Optional[int] = None, *, shared: bool = Fa
 
 
 def TableType(element: _t.RefType, minimum: int, maximum: Optional[int] = None, *,  # noqa: N802
-              table64: bool = False) -> _t.TableType:
-    """The type of a table."""
-    return _t.TableType(_t.Limits(minimum, maximum), element, table64)
+              table64: bool = False, shared: bool = False) -> _t.TableType:
+    """The type of a table; ``shared``: a shared table
+    (shared-everything-threads)."""
+    return _t.TableType(_t.Limits(minimum, maximum), element, table64, bool(shared))
 
 
 def TagType(functype: _t.FuncType) -> _t.FuncType:  # noqa: N802

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import types
 from typing import Any
 
 from ..errors import InvalidError, MalformedError, UsageError, WasmError
-from ..syntax import types as T
 from ..syntax.types import ExternKind
 
 
@@ -15,12 +15,16 @@ def _features(engine) -> Any:
     return getattr(getattr(engine, "config", None), "_feature_set", None)
 
 
+def _strict_custom(engine) -> bool:
+    return getattr(getattr(engine, "config", None), "strict_custom_sections", False)
+
+
 def _looks_like_text(data: bytes) -> bool:
     stripped = data.lstrip()
     return stripped[:1] in (b"(", b";")
 
 
-def _decode(wasm: Any, features: Any = None):
+def _decode(wasm: Any, features: Any = None, strict_custom: bool = False):
     """Decode a module given as binary bytes, or as text (a ``str``, or
     bytes that start like the text format rather than with ``\\0asm``)."""
     from ..binary import decode_module
@@ -37,18 +41,18 @@ def _decode(wasm: Any, features: Any = None):
             from ..text import parse_module
 
             data = parse_module(data)
-        return decode_module(data, features)
+        return decode_module(data, features, strict_custom)
     except WasmError:
         raise
     except (RecursionError, MemoryError) as e:
         raise MalformedError(f"module too complex to decode: {type(e).__name__}") from None
 
 
-def _validate(syn, features: Any = None):
+def _validate(syn, features: Any = None, strict_custom: bool = False):
     from ..valid import validate_module
 
     try:
-        return validate_module(syn, features)
+        return validate_module(syn, features, strict_custom)
     except WasmError:
         raise
     except (RecursionError, MemoryError) as e:
@@ -65,16 +69,16 @@ class Module:
     """
 
     def __init__(self, engine, wasm: Any):
-        features = _features(engine)
-        syn = _decode(wasm, features)
-        self._setup(engine, syn, _validate(syn, features))
+        features, strict = _features(engine), _strict_custom(engine)
+        syn = _decode(wasm, features, strict)
+        self._setup(engine, syn, _validate(syn, features, strict))
 
     @classmethod
     def from_syntax(cls, engine, syn) -> "Module":
         """A module from an already decoded :class:`engine.syntax.Module`
         (validated here)."""
         self = cls.__new__(cls)
-        self._setup(engine, syn, _validate(syn, _features(engine)))
+        self._setup(engine, syn, _validate(syn, _features(engine), _strict_custom(engine)))
         return self
 
     def _setup(self, engine, syn, info) -> None:
@@ -98,8 +102,8 @@ class Module:
     @staticmethod
     def validate(engine, wasm: Any) -> None:
         """Raise MalformedError or InvalidError unless ``wasm`` is a valid module."""
-        features = _features(engine)
-        _validate(_decode(wasm, features), features)
+        features, strict = _features(engine), _strict_custom(engine)
+        _validate(_decode(wasm, features, strict), features, strict)
 
     @classmethod
     def from_file(cls, engine, path: str) -> "Module":
@@ -116,12 +120,12 @@ class Module:
             return d[imp.desc]
         if imp.kind == ExternKind.TABLE:
             t = imp.desc
-            return T.TableType(t.limits, resolve_valtype(t.elem, d), t.addr64)
+            return dataclasses.replace(t, elem=resolve_valtype(t.elem, d))
         if imp.kind == ExternKind.MEMORY:
             return imp.desc
         if imp.kind == ExternKind.GLOBAL:
             g = imp.desc
-            return T.GlobalType(resolve_valtype(g.valtype, d), g.mutable)
+            return dataclasses.replace(g, valtype=resolve_valtype(g.valtype, d))
         return TagDesc(d[imp.desc.typeidx])
 
     @property

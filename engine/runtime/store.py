@@ -25,7 +25,7 @@ FEATURES = (
     "multi-value", "bulk-memory-operations", "reference-types", "simd", "relaxed-simd",
     "tail-call", "extended-const", "multi-memory", "memory64", "function-references",
     "gc", "exception-handling", "threads", "wide-arithmetic", "custom-page-sizes",
-    "custom-descriptors",
+    "custom-descriptors", "shared-everything-threads", "rounding-mode-control",
 )
 
 #: The default of ``Config.max_call_depth``.
@@ -84,12 +84,22 @@ class Config:
     ``max_memory_bytes`` / ``max_table_elements``: the largest memory and
     table this engine will allocate; growth beyond fails as the spec allows
     (``memory.grow`` returns -1). Stores may cap lower (:class:`StoreLimits`).
+    The default memory cap is 4 GiB or half the host's memory (physical, or
+    the container's limit), whichever is larger: 64-bit memories may pass
+    4 GiB, and a runaway module cannot take the whole host. Memories past
+    256 MiB cost host memory only for the pages their code touches.
     ``consume_fuel``: meter execution; stores then start with no fuel
     (``store.set_fuel(n)``) and a call that runs out traps with
     ``TrapCode.OUT_OF_FUEL``. With it off, generated code carries no fuel
     bookkeeping at all.
     ``fuel_costs``: what each kind of instruction costs (:class:`FuelCosts`).
     ``features``: the proposals to enable (default: all).
+    ``strict_custom_sections``: custom sections the engine reads (today the
+    branch hint section, ``metadata.code.branch_hint``) are checked as their
+    proposals say, and a broken one makes the module malformed or invalid
+    (``Module`` raises). Off by default, as the core specification wants:
+    a broken section is then ignored as a whole (see
+    :mod:`engine.binary.hints`).
     """
 
     def __init__(self, *, max_call_depth: int = DEFAULT_MAX_CALL_DEPTH,
@@ -97,7 +107,8 @@ class Config:
                  max_table_elements: int = V.DEFAULT_MAX_TABLE_ELEMENTS,
                  consume_fuel: bool = False,
                  fuel_costs: Optional[FuelCosts] = None,
-                 features: Optional[set[str]] = None):
+                 features: Optional[set[str]] = None,
+                 strict_custom_sections: bool = False):
         if isinstance(max_call_depth, bool) or not isinstance(max_call_depth, int) or max_call_depth < 1:
             raise UsageError("max_call_depth must be a positive int")
         for name, v in (("max_memory_bytes", max_memory_bytes), ("max_table_elements", max_table_elements)):
@@ -109,6 +120,7 @@ class Config:
         self.max_memory_bytes = max_memory_bytes
         self.max_table_elements = max_table_elements
         self.consume_fuel = bool(consume_fuel)
+        self.strict_custom_sections = bool(strict_custom_sections)
         self.fuel_costs = fuel_costs if fuel_costs is not None else FuelCosts()
         unknown = set(features or ()) - set(FEATURES) - {"exception-handling-legacy"}
         if unknown:

@@ -20,13 +20,16 @@ from typing import Any, Callable
 
 from ..errors import Trap, TrapCode, UsageError, WasmError, WasmException
 from ..syntax import types as T
+from .membytes import default_max_bytes
 from .resumable import Suspend, suspend
 
 _MASK32 = 0xFFFFFFFF
 _MASK64 = 0xFFFFFFFFFFFFFFFF
 _MASK128 = (1 << 128) - 1
 
-DEFAULT_MAX_MEMORY_BYTES = 1 << 32
+#: The default of ``Config.max_memory_bytes``: 4 GiB or half the host's
+#: memory, whichever is larger (see :func:`engine.runtime.membytes.default_max_bytes`).
+DEFAULT_MAX_MEMORY_BYTES = default_max_bytes()
 DEFAULT_MAX_TABLE_ELEMENTS = 10_000_000
 
 
@@ -115,6 +118,8 @@ def to_wasm_ref(t: T.RefType, v: Any) -> Any:
             raise UsageError(f"null is not a value of {t!r}")
         return None
     heap = t.heap
+    if type(heap) is T.AbsHeapType:
+        heap = heap.unshared  # shared values cross the boundary as unshared ones do
     if heap is T.AbsHeapType.EXTERN or heap is T.AbsHeapType.NOEXTERN:
         if heap is T.AbsHeapType.NOEXTERN:
             raise UsageError("only null is a value of nullexternref")
