@@ -27,6 +27,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
+from spectest.engines import label_of
+
 from .errors import BenchError
 from .kernels import Kernel
 from .runners import Args, Prepared, Runner, Unavailable
@@ -141,7 +143,7 @@ class CheckoutRunner(Runner):
         super().__init__(repeat)
         self.checkout = checkout
         self.key = f"engine@{name}"
-        self.label = f"ours@{name}"
+        self.label = f"{label_of('engine')}@{name}"
         self._child: _Child | None = None
 
     def start(self) -> None:

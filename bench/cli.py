@@ -15,6 +15,8 @@ from contextlib import ExitStack
 from importlib import metadata
 from pathlib import Path
 
+from spectest.engines import label_of
+
 from .checkout import ROOT, CheckoutRunner, exported_engine
 from .errors import BenchError
 from .instructions import count, reference_for, table, valgrind
@@ -128,8 +130,9 @@ def count_instructions(options: argparse.Namespace, kernels: list[Kernel]) -> in
     valgrind()
     progress = None if options.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     with ExitStack() as stack:
-        engines = [(ROOT, "engine", "ours")] + [
-            (folder, f"engine@{name}", f"ours@{name}") for folder, name in _checkouts(options, stack)]
+        ours = label_of("engine")
+        engines = [(ROOT, "engine", ours)] + [
+            (folder, f"engine@{name}", f"{ours}@{name}") for folder, name in _checkouts(options, stack)]
         rows = []
         for kernel in kernels:
             args = kernel.args(options.quick)

@@ -108,7 +108,7 @@ def table(rows: list[tuple[str, dict[str, Count]]], labels: dict[str, str]) -> s
     for key in keys:
         head += [f"{labels[key]} 1st call", f"{labels[key]} warm call"]
     others = [k for k in keys if k != "engine"]
-    head += [f"{labels[k]}/ours" for k in others]
+    head += [f"{labels[k]}/{labels['engine']}" for k in others]
     body = []
     for name, counts in rows:
         row = [name]

@@ -60,6 +60,7 @@ def render_svg(reports: list[KernelReport], notes: Iterable[str] = ()) -> str:
     """The chart of ``reports`` as an SVG document; ``notes`` are printed
     under the title (what was measured, and with what)."""
     drawn = series(reports)
+    ours = label(reports, "engine")
     # (name, [(ratio or None, whether it was scaled from a reduced workload,
     # what to add to its label)])
     groups: list[tuple[str, list[tuple[float | None, bool, str]]]] = [
@@ -92,7 +93,7 @@ def render_svg(reports: list[KernelReport], notes: Iterable[str] = ()) -> str:
            f"viewBox='0 0 {_WIDTH} {height}' {_FONT} font-size='11'>",
            f"<rect width='{_WIDTH}' height='{height}' fill='white'/>",
            f"<text x='{plot_left}' y='20' font-size='15' font-weight='bold'>"
-           "Time of each runner relative to ours (log scale)</text>",
+           f"Time of each runner relative to {escape(ours)} (log scale)</text>",
            f"<text x='{plot_left}' y='36' fill='#555'>right of the 1x line: slower than our "
            "engine; left: faster. Medians of one run of python -m bench.</text>"]
     # legend
@@ -114,7 +115,8 @@ def render_svg(reports: list[KernelReport], notes: Iterable[str] = ()) -> str:
                    f"stroke='{'#333' if strong else '#ddd'}' stroke-width='{1.5 if strong else 1}'/>")
         out.append(f"<text x='{gx:.1f}' y='{bottom + 14}' text-anchor='middle' fill='#333'>"
                    f"{escape(_decade_label(power))}</text>")
-    out.append(f"<text x='{x(1.0):.1f}' y='{_TOP - 9}' text-anchor='middle' fill='#333'>ours</text>")
+    out.append(f"<text x='{x(1.0):.1f}' y='{_TOP - 9}' text-anchor='middle' fill='#333'>"
+               f"{escape(ours)}</text>")
     # bars
     for index, (name, group) in enumerate(groups):
         top = _TOP + index * group_height

@@ -142,7 +142,7 @@ def label(reports: Iterable[KernelReport], key: str) -> str:
 def ratio_columns(reports: list[KernelReport]) -> list[tuple[str, str, str]]:
     """(heading, numerator key, denominator key) of every ratio column: the
     fixed RATIOS, then each extra runner's time over ours."""
-    return list(RATIOS) + [(f"{label(reports, key)}/ours", key, "engine")
+    return list(RATIOS) + [(f"{label(reports, key)}/{label(reports, 'engine')}", key, "engine")
                            for key in extra_keys(reports)]
 
 
