@@ -29,7 +29,8 @@ def _seconds(value: float) -> str:
     return f"{value:.3g}" if value < 1 else f"{value:.2f}"
 
 
-def _ratio(value: float) -> str:
+def format_ratio(value: float) -> str:
+    """A ratio as the tables show it: three significant figures at most."""
     if value >= 100:
         return f"{value:.0f}x"
     if value >= 10:
@@ -41,11 +42,15 @@ def _time_cell(outcome: Outcome | None) -> str:
     if outcome is None:
         return "n/a (disabled)"
     if outcome.status == OK:
-        return _seconds(outcome.median)
+        # "~": measured on a reduced workload and scaled (see scaled_notes)
+        return ("~" if outcome.scale != 1.0 else "") + _seconds(outcome.median)
     cell = _STATUS_CELL[outcome.status]
     if outcome.status == NA:
-        # The reason up to its first parenthesis is short enough for a cell.
-        cell += f" ({outcome.reason.split(' (')[0]})"
+        # The reason up to its first parenthesis, if short enough for a
+        # cell; the notes under the table give it in full.
+        short = outcome.reason.split(" (")[0]
+        if len(short) <= 20:
+            cell += f" ({short})"
     return cell
 
 
@@ -63,11 +68,38 @@ def ratio(report: KernelReport, top: str, bottom: str) -> float | None:
 
 
 def geomean_ratio(reports: list[KernelReport], top: str, bottom: str) -> float | None:
-    """Geometric mean of a ratio over the kernels, if every kernel has it."""
-    values = [ratio(r, top, bottom) for r in reports]
-    if not values or any(v is None for v in values):
+    """Geometric mean of a ratio over the kernels that have it (None if none
+    has; :func:`geomean_cell` says when some lack it)."""
+    values = [v for v in (ratio(r, top, bottom) for r in reports) if v is not None]
+    if not values:
         return None
     return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def geomean_cell(reports: list[KernelReport], top: str, bottom: str) -> str:
+    """The geometric mean as a table cell, with "(k of n)" when only k of
+    the n kernels have the ratio."""
+    value = geomean_ratio(reports, top, bottom)
+    return "n/a" if value is None else format_ratio(value) + coverage(reports, top, bottom)
+
+
+def coverage(reports: list[KernelReport], top: str, bottom: str) -> str:
+    """" (k of n)" when only k of the n kernels have the ratio, else ""."""
+    count = sum(ratio(r, top, bottom) is not None for r in reports)
+    return f" ({count} of {len(reports)})" if count < len(reports) else ""
+
+
+def geomean_groups(reports: list[KernelReport]) -> list[tuple[str, list[KernelReport]]]:
+    """The rows of geometric means: over everything, and over the kernels
+    and the C programs apart when the run has both."""
+    if len(reports) < 2:
+        return []
+    groups = [("geomean", reports)]
+    kernels = [r for r in reports if r.kernel.group == "kernel"]
+    programs = [r for r in reports if r.kernel.group == "program"]
+    if kernels and programs:
+        groups += [("geomean kernels", kernels), ("geomean programs", programs)]
+    return groups
 
 
 def _setup_cell(report: KernelReport) -> str:
@@ -84,24 +116,59 @@ def _first_cell(report: KernelReport) -> str:
     return _seconds(outcome.first_call)
 
 
-def headings() -> list[str]:
+#: Runner keys that are neither a column of KEYS nor a table of their own.
+_SEPARATE_KEYS = ("engine_fuel",)
+
+
+def extra_keys(reports: Iterable[KernelReport]) -> list[str]:
+    """Keys of the runners beyond KEYS that ran (our engine at another
+    commit, for ``--against``), in the order they first appear."""
+    found: list[str] = []
+    for report in reports:
+        for key in report.outcomes:
+            if key not in KEYS and key not in _SEPARATE_KEYS and key not in found:
+                found.append(key)
+    return found
+
+
+def label(reports: Iterable[KernelReport], key: str) -> str:
+    """The column label of runner ``key``."""
+    for report in reports:
+        if key in report.labels:
+            return report.labels[key]
+    return _LABELS.get(key, key)
+
+
+def ratio_columns(reports: list[KernelReport]) -> list[tuple[str, str, str]]:
+    """(heading, numerator key, denominator key) of every ratio column: the
+    fixed RATIOS, then each extra runner's time over ours."""
+    return list(RATIOS) + [(f"{label(reports, key)}/{label(reports, 'engine')}", key, "engine")
+                           for key in extra_keys(reports)]
+
+
+def headings(reports: Iterable[KernelReport] = ()) -> list[str]:
     """The table's column headings."""
-    return (["kernel"] + [f"{_LABELS[k]} (s)" for k in KEYS]
-            + [name for name, _, _ in RATIOS] + ["ours setup (s)", "ours 1st call (s)"])
+    reports = list(reports)
+    keys = list(KEYS) + extra_keys(reports)
+    return (["kernel"] + [f"{label(reports, k)} (s)" for k in keys]
+            + [name for name, _, _ in ratio_columns(reports)]
+            + ["ours setup (s)", "ours 1st call (s)"])
 
 
 def rows(reports: list[KernelReport]) -> list[list[str]]:
     """The table's body: one row per kernel, then the geometric means."""
+    keys = list(KEYS) + extra_keys(reports)
+    columns = ratio_columns(reports)
     body = []
     for report in reports:
         row = [report.kernel.name]
-        row += [_time_cell(report.outcomes.get(key)) for key in KEYS]
-        row += [_or_na(ratio(report, top, bottom), _ratio) for _, top, bottom in RATIOS]
+        row += [_time_cell(report.outcomes.get(key)) for key in keys]
+        row += [_or_na(ratio(report, top, bottom), format_ratio) for _, top, bottom in columns]
         row += [_setup_cell(report), _first_cell(report)]
         body.append(row)
-    if len(reports) > 1:
-        means = [_or_na(geomean_ratio(reports, top, bottom), _ratio) for _, top, bottom in RATIOS]
-        body.append(["geomean"] + [""] * len(KEYS) + means + ["", ""])
+    for name, group in geomean_groups(reports):
+        means = [geomean_cell(group, top, bottom) for _, top, bottom in columns]
+        body.append([name] + [""] * len(keys) + means + ["", ""])
     return body
 
 
@@ -111,7 +178,7 @@ def _or_na(value: float | None, fmt) -> str:
 
 def text_table(reports: list[KernelReport]) -> str:
     """The table aligned for a terminal."""
-    table = [headings()] + rows(reports)
+    table = [headings(reports)] + rows(reports)
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     lines = []
     for index, row in enumerate(table):
@@ -124,7 +191,7 @@ def text_table(reports: list[KernelReport]) -> str:
 
 def markdown_table(reports: list[KernelReport], notes: Iterable[str] = ()) -> str:
     """The table as GitHub-flavoured Markdown, with ``notes`` under it."""
-    head = headings()
+    head = headings(reports)
     lines = ["| " + " | ".join(head) + " |",
              "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows(reports)]
@@ -136,9 +203,10 @@ def markdown_table(reports: list[KernelReport], notes: Iterable[str] = ()) -> st
 
 
 def unavailable_notes(reports: list[KernelReport]) -> list[str]:
-    """One line per runner that could not run, with its full reasons."""
+    """One line per runner that could not run, with its full reasons, then
+    what the scaled (``~``) times stand for."""
     notes = []
-    for key in KEYS:
+    for key in list(KEYS) + extra_keys(reports):
         reasons: dict[str, list[str]] = {}
         for report in reports:
             outcome = report.outcomes.get(key)
@@ -146,8 +214,29 @@ def unavailable_notes(reports: list[KernelReport]) -> list[str]:
                 reasons.setdefault(outcome.reason, []).append(report.kernel.name)
         for reason, names in reasons.items():
             where = "every kernel" if len(names) == len(reports) else ", ".join(names)
-            notes.append(f"{_LABELS[key]}: n/a on {where}: {reason}")
+            notes.append(f"{label(reports, key)}: n/a on {where}: {reason}")
+    return notes + scaled_notes(reports)
+
+
+def scaled_notes(reports: list[KernelReport]) -> list[str]:
+    """One line per runner that ran reduced workloads: which, and by how much
+    its times were scaled."""
+    notes = []
+    for key in list(KEYS) + extra_keys(reports):
+        parts = []
+        for report in reports:
+            outcome = report.outcomes.get(key)
+            if outcome is not None and outcome.status == OK and outcome.scale != 1.0:
+                parts.append(f"{report.kernel.name} {_args(outcome.workload)} of "
+                             f"{_args(report.args)}")
+        if parts:
+            notes.append(f"~ {label(reports, key)}: time of a reduced workload scaled up in "
+                         f"proportion (the programs repeat equal rounds): " + ", ".join(parts))
     return notes
+
+
+def _args(args) -> str:
+    return "n=" + ",".join(str(a) for a in args)
 
 
 def problems(reports: list[KernelReport]) -> list[str]:
@@ -159,20 +248,23 @@ def problems(reports: list[KernelReport]) -> list[str]:
             if outcome is None or outcome.status not in (ERROR, WRONG):
                 continue
             what = "DISAGREES" if outcome.status == WRONG else "FAILED"
-            found.append(f"{report.kernel.name}: {_LABELS.get(key, key)} {what}: {outcome.reason}"
+            found.append(f"{report.kernel.name}: {label([report], key)} {what}: {outcome.reason}"
                          + (f" (twin: {report.reference})" if outcome.status == WRONG else ""))
     return found
 
 
 def _json_keys(report: KernelReport) -> tuple[str, ...]:
-    # "engine_fuel" appears only when --fuel measured it
-    return KEYS + (("engine_fuel",) if "engine_fuel" in report.outcomes else ())
+    # "engine_fuel" appears only when --fuel measured it, the extra keys
+    # ("engine@REV") only with --against
+    return (KEYS + tuple(extra_keys([report]))
+            + tuple(k for k in _SEPARATE_KEYS if k in report.outcomes))
 
 
 def json_document(reports: list[KernelReport]) -> dict:
     """``{"kernels": {name: {"engine": s, "python": s, "pywasm": s|null,
     "wasmtime": s|null}}}``: median seconds, null where a runner did not run
-    or did not agree."""
+    or did not agree; ``"engine@REV"`` too with ``--against``, and
+    ``"engine_fuel"`` with ``--fuel``."""
     return {"kernels": {r.kernel.name: {key: _median(r, key) for key in _json_keys(r)}
                         for r in reports}}
 

@@ -34,6 +34,10 @@ class Prepared:
 
     call: Callable[[], object]
     setup: float | None = None
+    #: for a runner that times its calls itself (in another process): runs
+    #: the call once and returns (seconds, result); used instead of timing
+    #: ``call``
+    timed: Callable[[], tuple[float, object]] | None = None
 
 
 class Runner(ABC):
@@ -80,6 +84,8 @@ class TwinRunner(Runner):
 
     def prepare(self, kernel: Kernel, wasm: bytes, args: Args) -> Prepared:
         twin = kernel.twin
+        if twin is None:
+            raise Unavailable("no plain-Python twin")
         return Prepared(lambda: twin(*args))
 
 

@@ -29,8 +29,8 @@ import json
 import shutil
 import sys
 import tempfile
-import weakref
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -162,9 +162,9 @@ class WasiWasmtimeRunner(WasmtimeRunner):
     def __init__(self, commands: dict[str, WasiKernel], repeat: int | None = None):
         super().__init__(repeat)
         self.commands = commands
-        # removed with the runner, quietly (an implicitly cleaned
-        # TemporaryDirectory warns, an error under -W error)
-        self._tmp = tempfile.mkdtemp(prefix="wasi-bench-")
+        # removed when the runner goes (a TemporaryDirectory left to the
+        # collector warns, and a runner has no end of its own)
+        self._tmp = tempfile.mkdtemp(prefix="bench-wasi-")
         weakref.finalize(self, shutil.rmtree, self._tmp, ignore_errors=True)
 
     def prepare(self, kernel: Kernel, wasm: bytes, args) -> Prepared:
