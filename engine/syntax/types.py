@@ -223,6 +223,22 @@ class MemType:
     addr64: bool = False
     page_size_log2: int = 16
 
+    # wasmtime-py's names
+    @property
+    def is_64(self) -> bool:
+        """Whether the memory is indexed by i64 (memory64)."""
+        return self.addr64
+
+    @property
+    def is_shared(self) -> bool:
+        """Whether the memory is shared."""
+        return self.shared
+
+    @property
+    def page_size(self) -> int:
+        """The page size in bytes."""
+        return 1 << self.page_size_log2
+
 
 @dataclass(frozen=True, slots=True)
 class TableType:
@@ -232,6 +248,11 @@ class TableType:
     elem: RefType
     addr64: bool = False
 
+    @property
+    def element(self) -> RefType:
+        """The element type (wasmtime-py's name)."""
+        return self.elem
+
 
 @dataclass(frozen=True, slots=True)
 class GlobalType:
@@ -239,6 +260,11 @@ class GlobalType:
 
     valtype: ValType
     mutable: bool
+
+    @property
+    def content(self) -> ValType:
+        """The value type (wasmtime-py's name)."""
+        return self.valtype
 
 
 @dataclass(frozen=True, slots=True)
