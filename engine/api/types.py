@@ -23,15 +23,22 @@ Limits = _t.Limits
 _VALUE_TYPES = (_t.NumType, _t.VecType, _t.RefType)
 
 
-class _ValTypeMeta(type):
+class _Facade(type):
+    """A constructor class whose instances are the engine's own type
+    objects: ``isinstance(t, FuncType)`` holds for every function type."""
+
+    _made: tuple
+
     def __instancecheck__(cls, obj: object) -> bool:
-        return isinstance(obj, _VALUE_TYPES)
+        return isinstance(obj, cls._made)
 
 
-class ValType(metaclass=_ValTypeMeta):
+class ValType(metaclass=_Facade):
     """Constructors for value types (``ValType.i32()`` ...); every value
     type is an instance (``isinstance(t, ValType)``). Value types compare by
     value. Not constructed directly."""
+
+    _made = _VALUE_TYPES
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "ValType":
         raise UsageError("cannot construct directly: use ValType.i32(), ValType.funcref() ...")
@@ -93,29 +100,30 @@ def _valtypes(types: Iterable, what: str) -> tuple:
     return out
 
 
-class _FuncTypeMeta(type):
-    def __instancecheck__(cls, obj: object) -> bool:
-        return isinstance(obj, _t.FuncType)
-
-
-class FuncType(metaclass=_FuncTypeMeta):
+class FuncType(metaclass=_Facade):
     """``FuncType(params, results)`` with sequences of value types: an
     :class:`engine.syntax.types.FuncType`, so it compares equal to the types
     the engine reports (``params`` and ``results`` are tuples)."""
+
+    _made = (_t.FuncType,)
 
     def __new__(cls, params: Iterable = (), results: Iterable = ()) -> _t.FuncType:  # type: ignore[misc]
         return _t.FuncType(_valtypes(params, "params"), _valtypes(results, "results"))
 
 
-def GlobalType(valtype: _t.ValType, mutable: bool = False) -> _t.GlobalType:  # noqa: N802
-    """The type of a global: ``content`` (its value type) and ``mutable``."""
-    if not isinstance(valtype, _VALUE_TYPES):
-        raise UsageError(f"expected a ValType, got {valtype!r}")
-    return _t.GlobalType(valtype, bool(mutable))
+class GlobalType(metaclass=_Facade):
+    """``GlobalType(valtype, mutable=False)``: the type of a global,
+    ``content`` (its value type) and ``mutable``."""
+
+    _made = (_t.GlobalType,)
+
+    def __new__(cls, valtype: _t.ValType, mutable: bool = False) -> _t.GlobalType:  # type: ignore[misc]
+        if not isinstance(valtype, _VALUE_TYPES):
+            raise UsageError(f"expected a ValType, got {valtype!r}")
+        return _t.GlobalType(valtype, bool(mutable))
 
 
-def MemoryType(limits: Any, maximum: Any = None, shared: bool = False, page_size_log2: int = 16,  # noqa: N802
-               *, is_64: bool = False, memory64: bool = False) -> _t.MemType:
+class MemoryType(metaclass=_Facade):
     """The type of a memory, in pages. Two spellings:
 
     * wasmtime-py's ``MemoryType(Limits(min, max), is_64=False,
@@ -128,6 +136,16 @@ def MemoryType(limits: Any, maximum: Any = None, shared: bool = False, page_size
     the minimum, a size beyond what the index type addresses, a shared
     memory without a maximum, or a page size other than 1 or 65536 bytes.
     """
+
+    _made = (_t.MemType,)
+
+    def __new__(cls, limits: Any, maximum: Any = None, shared: bool = False,  # type: ignore[misc]
+                page_size_log2: int = 16, *, is_64: bool = False, memory64: bool = False) -> _t.MemType:
+        return _memory_type(limits, maximum, shared, page_size_log2, bool(is_64 or memory64))
+
+
+def _memory_type(limits: Any, maximum: Any, shared: bool, page_size_log2: int,
+                 is_64: bool) -> _t.MemType:
     if isinstance(limits, _t.Limits):
         # wasmtime-py's positional order: limits, is_64, shared, page_size_log2
         if maximum is not None:
@@ -137,7 +155,7 @@ def MemoryType(limits: Any, maximum: Any = None, shared: bool = False, page_size
         if isinstance(limits, bool) or not isinstance(limits, int):
             raise UsageError(f"expected Limits or a minimum size, got {limits!r}")
         lim = _t.Limits(limits, maximum)
-    addr64 = bool(is_64 or memory64)
+    addr64 = bool(is_64)
     if page_size_log2 not in (0, 16):
         raise UsageError(f"page size must be 2**16 or 2**0, but was given 2**{page_size_log2}")
     _check_limits(lim, ((1 << 64) if addr64 else (1 << 32)) >> page_size_log2, "memory")
@@ -146,16 +164,20 @@ def MemoryType(limits: Any, maximum: Any = None, shared: bool = False, page_size
     return _t.MemType(lim, bool(shared), addr64, page_size_log2)
 
 
-def TableType(element: _t.RefType, limits: Any, maximum: Optional[int] = None, *,  # noqa: N802
-              table64: bool = False) -> _t.TableType:
+class TableType(metaclass=_Facade):
     """The type of a table. wasmtime-py's ``TableType(valtype,
     Limits(min, max))`` or the engine's ``TableType(element, minimum,
     maximum=None, table64=False)``; the element type is a reference type."""
-    if not isinstance(element, _t.RefType):
-        raise UsageError(f"a table holds references, not {element!r}")
-    lim = limits if isinstance(limits, _t.Limits) else _t.Limits(limits, maximum)
-    _check_limits(lim, (1 << (64 if table64 else 32)) - 1, "table")
-    return _t.TableType(lim, element, table64)
+
+    _made = (_t.TableType,)
+
+    def __new__(cls, element: _t.RefType, limits: Any, maximum: Optional[int] = None, *,  # type: ignore[misc]
+                table64: bool = False) -> _t.TableType:
+        if not isinstance(element, _t.RefType):
+            raise UsageError(f"a table holds references, not {element!r}")
+        lim = limits if isinstance(limits, _t.Limits) else _t.Limits(limits, maximum)
+        _check_limits(lim, (1 << (64 if table64 else 32)) - 1, "table")
+        return _t.TableType(lim, element, table64)
 
 
 def _check_limits(lim: _t.Limits, largest: int, what: str) -> None:

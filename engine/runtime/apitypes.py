@@ -9,10 +9,11 @@ from typing import Any, NamedTuple, Optional
 
 from ..errors import UsageError
 from ..syntax import types as T
+from .managed import Managed
 
 
 @dataclass(frozen=True, slots=True)
-class TagType:
+class TagType(Managed):
     """The type of a tag: ``functype``'s params are an exception's payload
     (``params`` and ``results`` are at hand too)."""
 

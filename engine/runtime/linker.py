@@ -5,7 +5,7 @@ from __future__ import annotations
 import weakref
 from typing import Any, Callable, Optional
 
-from ..errors import LinkError, Trap, TrapCode, UsageError
+from ..errors import LinkError, UsageError
 from ..syntax import types as T
 from .caller import as_store
 from .instance import Instance, instantiate
@@ -231,8 +231,10 @@ class _HostDef:
 
 
 def _trapping(module: str, name: str) -> Callable:
+    # a LinkError raised by a host function: the caller gets a Trap that is
+    # also a LinkError (wasmtime-py raises a WasmtimeError here)
     def trap(*_args: Any) -> Any:
-        raise Trap(TrapCode.UNREACHABLE, f"unknown import `{module}::{name}` was called")
+        raise LinkError(f"unknown import: `{module}::{name}` has not been defined")
 
     return trap
 

@@ -37,7 +37,7 @@ def _binary(wasm: Any) -> bytes:
         from ..text import parse_module
 
         try:
-            return parse_module(data)
+            return parse_module(data, names=True)
         except WasmError:
             raise
         except (RecursionError, MemoryError) as e:
@@ -232,8 +232,20 @@ class Module(Managed):
                 code = self._code.get(funcidx)
                 if code is None:
                     code = compile_function(self._ctx, funcidx)
+                    self._register_frames(funcidx, code)
                     self._code[funcidx] = code
         return code
+
+    def _register_frames(self, funcidx: int, code: Any) -> None:
+        """Let traps name this function's frames (``Trap.frames``)."""
+        from ..errors import register_wasm_code
+        from .frames import ModuleFrames
+
+        frames = getattr(self, "_frames", None)
+        if frames is None:
+            frames = self._frames = ModuleFrames(self._syntax, getattr(self, "_binary", None),
+                                                 self._ctx.nimported_funcs)
+        register_wasm_code(code.code, frames.describer(funcidx, lambda _line: 0))
 
     def _constant_cell(self, i: int) -> types.CellType:
         with self._lock:

@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional
 from ..errors import AccessError, InstantiationError, UsageError
 from ..syntax import types as T
 from . import memview
+from .managed import Managed
 from . import values as V
 
 CellType = types.CellType
@@ -257,7 +258,7 @@ class Memory:
         return f"<Memory {self.size()} pages>"
 
 
-class SharedMemory(Memory):
+class SharedMemory(Memory, Managed):
     """A shared linear memory (threads): ``SharedMemory(engine, memtype)``
     with a shared memory type, usable from several stores and threads.
 

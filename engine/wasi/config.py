@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Optional, Union
 
 from ..errors import UsageError
+from ..runtime.managed import Managed
 from .streams import StdioSpec
 
 Text = Union[str, bytes]
@@ -24,7 +25,7 @@ def _encode(text: Text) -> bytes:
 
 
 @dataclass
-class WasiConfig:
+class WasiConfig(Managed):
     """The world a WASI command runs in.
 
     ``argv``: the arguments, ``argv[0]`` being the program name (empty by
