@@ -130,9 +130,11 @@ def test_trap_frames_name_the_functions_innermost_first(wt):
     frames = info.value.frames
     assert [(f.func_index, f.func_name, f.module_name) for f in frames] == [
         (3, "div", "adder"), (4, "outer", "adder")]
-    for f in frames:
+    binary = bytes(wt.wat2wasm(ADDER))
+    for f, opcode in zip(frames, (0x6D, 0x10)):  # i32.div_s in div, the call in outer
         assert isinstance(f, wt.Frame)
         assert 0 < f.func_offset < f.module_offset
+        assert binary[f.module_offset] == opcode
 
 
 # -- values and types -------------------------------------------------------------------

@@ -300,3 +300,140 @@ def test_wasi_without_a_context_traps():
 def test_set_wasi_http_is_not_supported():
     with pytest.raises(engine.UsageError):
         engine.Store().set_wasi_http()
+
+
+# -- epochs and frames: what code generation adds ---------------------------------------------------
+
+
+SPIN = '(module (func (export "spin") (loop $l (br $l))) (func (export "f") (result i32) (i32.const 1)))'
+
+
+def test_epoch_checks_exist_only_when_asked_for(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "spin.wat"
+    path.write_text(SPIN)
+
+    def dump(*flags):
+        return subprocess.run([sys.executable, "-m", "engine", "dump", str(path), "--func", "0", *flags],
+                              capture_output=True, text=True, check=True).stdout
+
+    off, on = dump(), dump("--epoch")
+    assert "EPOCH" not in off and "DEADLINE" not in off and "INTERRUPT" not in off
+    # one check on entry, one at the top of the loop
+    assert on.count("if EPOCH >= DEADLINE: INTERRUPT()") == 2
+    assert [line for line in on.splitlines() if "EPOCH" not in line] == off.splitlines()
+
+
+def _nested_loop(depth: int) -> str:
+    # blocks that are branched to, deeper than CPython's block nesting: the
+    # general (flat) lowering
+    inner = "(br $l)"
+    for _ in range(depth):
+        inner = f"(block (br_if 0 (i32.eqz (i32.const 1))) {inner})"
+    return f'(module (func (export "spin") (loop $l {inner})))'
+
+
+@pytest.mark.parametrize("depth", [0, 30])
+def test_epochs_interrupt_both_lowerings_and_work_with_fuel(depth):
+    eng = engine.Engine(engine.Config(epoch_interruption=True, consume_fuel=True))
+    module = engine.Module(eng, _nested_loop(depth))
+    assert ("PC = " in module.function_source(0)) == (depth > 20)
+    store = engine.Store(eng)
+    store.set_fuel(10 ** 9)
+    spin = engine.Instance(store, module, []).exports(store)["spin"]
+    store.set_epoch_deadline(1)
+    import threading
+
+    timer = threading.Timer(0.05, eng.increment_epoch)
+    timer.start()
+    with pytest.raises(engine.Trap) as info:
+        spin(store)
+    timer.join()
+    assert info.value.code is TrapCode.INTERRUPT and 0 < store.get_fuel() < 10 ** 9
+    store.set_fuel(1000)
+    store.set_epoch_deadline(100)
+    with pytest.raises(engine.Trap) as info:
+        spin(store)
+    assert info.value.code is TrapCode.OUT_OF_FUEL
+
+
+def test_the_epoch_is_per_engine_and_the_deadline_per_store():
+    eng = engine.Engine(engine.Config(epoch_interruption=True))
+    module = engine.Module(eng, SPIN)
+    stores = [engine.Store(eng) for _ in range(2)]
+    funcs = [engine.Instance(s, module, []).exports(s)["f"] for s in stores]
+    stores[0].set_epoch_deadline(1)
+    stores[1].set_epoch_deadline(2)
+    eng.increment_epoch()
+    with pytest.raises(engine.Trap):
+        funcs[0](stores[0])
+    assert funcs[1](stores[1]) == 1
+    other = engine.Engine(engine.Config(epoch_interruption=True))
+    store = engine.Store(other)
+    store.set_epoch_deadline(1)
+    assert engine.Instance(store, engine.Module(other, SPIN), []).exports(store)["f"](store) == 1
+
+
+def test_frames_point_at_the_instruction_in_both_lowerings():
+    depth = 30
+    text = ("(module $m (func $deep (export \"deep\") (param i32) (result i32) "
+            + "(block " * depth + "(drop (i32.div_u (i32.const 1) (local.get 0)))" + ")" * depth
+            + " (i32.const 0)))")
+    binary = bytes(engine.wat2wasm(text))
+    store = engine.Store()
+    ex = engine.Instance(store, engine.Module(store.engine, binary), []).exports(store)
+    with pytest.raises(engine.Trap) as info:
+        ex["deep"](store, 0)
+    (frame,) = info.value.frames
+    assert (frame.func_name, frame.module_name) == ("deep", "m")
+    assert binary[frame.module_offset] == 0x6E  # i32.div_u
+    assert info.value.trace == f"    0: {frame.module_offset:#8x} - m!deep"
+
+
+def test_frames_of_a_stack_overflow_and_of_host_calls():
+    store = engine.Store()
+    text = '(module (import "" "h" (func $h)) (func $r (export "r") (call $r)) (func $c (export "c") (call $h)))'
+
+    def host():
+        raise engine.Trap("host stop")
+
+    ex = engine.Instance(store, engine.Module(store.engine, text),
+                         [engine.Func(store, engine.FuncType([], []), host)]).exports(store)
+    with pytest.raises(engine.Trap) as info:
+        ex["r"](store)
+    frames = info.value.frames
+    assert info.value.code is TrapCode.STACK_OVERFLOW and len(frames) > 100
+    assert {f.func_index for f in frames} == {1}
+    with pytest.raises(engine.Trap) as info:
+        ex["c"](store)
+    assert [f.func_index for f in info.value.frames] == [2]
+
+
+def test_instruction_offsets_cover_every_instruction():
+    from engine.binary import decode_module
+    from engine.binary.offsets import instruction_offsets
+    from engine.runtime.frames import code_offsets
+
+    text = """
+    (module
+      (type $s (struct (field i32)))
+      (memory 1) (memory 1) (tag $e (param i32))
+      (func (param i32) (result i32)
+        (local v128)
+        (local.set 1 (i8x16.splat (local.get 0)))
+        (drop (i32.load 1 offset=8 (local.get 0)))
+        (drop (struct.new $s (i32.const 1)))
+        (block $b (br_table $b $b (local.get 0)))
+        (try_table (catch $e 0) (throw $e (i32.const 1))) (drop)
+        (try (do (throw $e (i32.const 2))) (catch $e (drop)))
+        (try (do nop) (delegate 0))
+        (i32x4.extract_lane 3 (local.get 1))))
+    """
+    binary = bytes(engine.wat2wasm(text))
+    body = decode_module(binary).funcs[0].body
+    start = code_offsets(binary)[0]
+    starts = instruction_offsets(binary[start:])
+    assert len(starts) == len(body)
+    assert binary[start + starts[-1]] == 0x0B and starts == sorted(starts)

@@ -100,6 +100,7 @@ class ModuleFrames:
         self._binary = binary
         self._nimported = nimported
         self._read: Optional[tuple[Optional[str], dict[int, str], list[int]]] = None
+        self._offsets: dict[int, list[int]] = {}
 
     def _info(self) -> tuple[Optional[str], dict[int, str], list[int]]:
         if self._read is None:
@@ -107,16 +108,30 @@ class ModuleFrames:
             self._read = (module_name, funcs, code_offsets(self._binary))
         return self._read
 
-    def describer(self, funcidx: int, line_offsets: Callable[[int], int]) -> Callable[[int], Frame]:
+    def _instruction_offsets(self, defined: int, start: int) -> list[int]:
+        offsets = self._offsets.get(defined)
+        if offsets is None:
+            from ..binary.offsets import instruction_offsets
+
+            try:
+                offsets = instruction_offsets(self._binary[start:]) if self._binary else []
+            except Exception:  # noqa: BLE001 - offsets are best effort
+                offsets = []
+            self._offsets[defined] = offsets
+        return offsets
+
+    def describer(self, funcidx: int, pc_of_line: Callable[[int], Optional[int]]) -> Callable[[int], Frame]:
         """``describe(lineno)`` for defined function ``funcidx``;
-        ``line_offsets(lineno)`` is the byte offset, within the function's
-        body, of the instruction a line of its generated source runs."""
+        ``pc_of_line(lineno)`` is the body position of the instruction a
+        line of its generated code runs."""
 
         def describe(lineno: int) -> Frame:
             module_name, funcs, bodies = self._info()
-            func_offset = line_offsets(lineno)
             defined = funcidx - self._nimported
             start = bodies[defined] if 0 <= defined < len(bodies) else 0
+            offsets = self._instruction_offsets(defined, start) if start else []
+            pc = pc_of_line(lineno)
+            func_offset = offsets[pc] if pc is not None and pc < len(offsets) else 0
             return Frame(funcidx, funcs.get(funcidx), module_name, func_offset, start + func_offset)
 
         return describe

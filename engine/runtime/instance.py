@@ -103,6 +103,12 @@ class Instance:
         if name == "FUEL":
             c = self._cells[name] = self.store._fuel
             return c
+        if name == "EPOCH":  # the engine's epoch and the store's deadline
+            c = self._cells[name] = self.store.engine._epoch
+            return c
+        if name == "DEADLINE":
+            c = self._cells[name] = self.store._epoch_deadline
+            return c
         m = _NAME.match(name)
         assert m is not None, name
         prefix, i = m.group(1), int(m.group(2))

@@ -111,7 +111,8 @@ class Module(Managed):
         self._import_types = [self._import_type(imp) for imp in syn.imports]
         from ..compile.fuel import costs_from_config
 
-        self._ctx = ModuleContext(syn, costs_from_config(engine.config))
+        self._ctx = ModuleContext(syn, costs_from_config(engine.config),
+                                  epoch=bool(getattr(engine.config, "epoch_interruption", False)))
         self._ctx.deftypes = self._deftypes
         self._code: dict[int, Any] = {}
         self._const_cells: list[types.CellType] = []
@@ -245,7 +246,7 @@ class Module(Managed):
         if frames is None:
             frames = self._frames = ModuleFrames(self._syntax, getattr(self, "_binary", None),
                                                  self._ctx.nimported_funcs)
-        register_wasm_code(code.code, frames.describer(funcidx, lambda _line: 0))
+        register_wasm_code(code.code, frames.describer(funcidx, code.pc_of_line))
 
     def _constant_cell(self, i: int) -> types.CellType:
         with self._lock:
