@@ -15,6 +15,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Callable
 
+from spectest.engines import label_of
+
 from .kernels import Kernel
 
 Args = tuple[int | float, ...]
@@ -85,7 +87,7 @@ class EngineRunner(Runner):
     """This project's engine, through its public embedding API."""
 
     key = "engine"
-    label = "ours"
+    label = label_of("engine")
 
     def prepare(self, kernel: Kernel, wasm: bytes, args: Args) -> Prepared:
         try:
@@ -112,7 +114,7 @@ class EngineFuelRunner(Runner):
     costs, for ``--fuel``."""
 
     key = "engine_fuel"
-    label = "ours+fuel"
+    label = label_of("engine") + "+fuel"
 
     def prepare(self, kernel: Kernel, wasm: bytes, args: Args) -> Prepared:
         try:
@@ -143,7 +145,7 @@ class PywasmRunner(Runner):
     default, once."""
 
     key = "pywasm"
-    label = "pywasm"
+    label = label_of("pywasm")
     warmup = False
     slow = True
 
@@ -168,7 +170,7 @@ class WasmtimeRunner(Runner):
     """wasmtime through wasmtime-py: the native yardstick."""
 
     key = "wasmtime"
-    label = "wasmtime"
+    label = label_of("wasmtime")
 
     def prepare(self, kernel: Kernel, wasm: bytes, args: Args) -> Prepared:
         try:

@@ -7,6 +7,12 @@ Order of attempts for one script:
 2. ``wasm-tools json-from-wast``, for the scripts wabt cannot parse (GC
    text syntax, custom descriptors, annotations, some exception-handling and
    type tests).
+3. The engine's own text reader (:mod:`spectest.textconvert`, reported as
+   ``engine.text``), for scripts neither tool reads (newer syntax).
+
+A tool that succeeds but writes a JSON file that does not parse (wast2json
+writes a multi-value ``expected`` without its commas in some commands)
+counts as failed, and the next one is tried.
 
 Why this feature list, measured over the whole suite:
 
@@ -56,7 +62,7 @@ __all__ = ["Converted", "Converter", "Tool", "WABT_FEATURES", "default_cache_dir
            "FORMAT_VERSION"]
 
 #: Bumped whenever the layout or the attempt order changes (invalidates caches).
-FORMAT_VERSION = "spectest-convert-4"
+FORMAT_VERSION = "spectest-convert-5"
 
 #: wast2json flags: every feature the suite's proposals need that wabt does
 #: wast2json's switches for proposals a script's proposal runs without
@@ -108,7 +114,7 @@ class Converted:
     """The outcome of converting one script."""
 
     json_path: Optional[Path]
-    converter: Optional[str]      #: "wast2json" | "wasm-tools" | None (failed)
+    converter: Optional[str]      #: "wast2json" | "wasm-tools" | "engine.text" | None (failed)
     error: Optional[str] = None   #: why conversion failed (json_path is None)
 
 
@@ -206,6 +212,15 @@ def _wabt_drops_data_count(json_path: Path) -> Optional[str]:
 #: converter -> check that its output is a faithful encoding of the script
 #: (returns why not, or None)
 _UNFAITHFUL = {"wast2json": _wabt_drops_data_count}
+
+
+def _unparsable(json_path: Path) -> Optional[str]:
+    """Why a converter's JSON output cannot be read, or None if it can."""
+    try:
+        json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"wrote a JSON file that does not parse ({exc})"
+    return None
 
 
 def _first_error_line(text: str) -> str:
@@ -332,6 +347,21 @@ class Converter:
                                         "--wasm-dir", str(out)] if t else None))
         return attempts
 
+    @staticmethod
+    def _text_convert(src: Path, out: Path, name: str, errors: dict[str, str]) -> Optional[str]:
+        """The third attempt: the engine's text reader; its name, or None."""
+        from .textconvert import CONVERTER_NAME, TextConvertError, convert_text
+
+        if out.exists():
+            shutil.rmtree(out)
+        out.mkdir()
+        try:
+            convert_text(src, out, name)
+        except TextConvertError as exc:
+            errors[CONVERTER_NAME] = str(exc)[:300]
+            return None
+        return CONVERTER_NAME
+
     def _convert_fresh(self, content: bytes, name: str, entry: Path,
                        disabled: frozenset[str] = frozenset()) -> Converted:
         staging_root = self.cache_dir / "convert"
@@ -354,12 +384,18 @@ class Converter:
                 out.mkdir()
                 ok, message = self._run(argv)
                 if ok and (out / "script.json").exists():
+                    broken = _unparsable(out / "script.json")
+                    if broken is not None:
+                        ok, message = False, broken
+                if ok and (out / "script.json").exists():
                     unfaithful = _UNFAITHFUL.get(tool_name, lambda _: None)(out / "script.json")
                     if unfaithful is None:
                         converter = tool_name
                         break
                     message = unfaithful
                 errors[tool_name] = _first_error_line(message).replace(str(src), name)
+            if converter is None and not missing:
+                converter = self._text_convert(src, out, name, errors)
             if converter is None:
                 error = "; ".join(f"{k}: {v}" for k, v in errors.items()) or "no converter available"
                 if missing:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Optional, Union
 
 __all__ = ["HostFunc", "HostGlobal", "HostTable", "HostMemory", "HostItem", "SPECTEST",
-           "spectest_wat"]
+           "spectest_wat", "HostRef", "HostRefs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +61,33 @@ class HostMemory:
 
 
 HostItem = Union[HostFunc, HostGlobal, HostTable, HostMemory]
+
+
+class HostRef:
+    """The host value of ``ref.extern N`` (and, internalized, ``ref.host N``):
+    an object an engine carries as an opaque external reference."""
+
+    __slots__ = ("number",)
+
+    def __init__(self, number: int):
+        self.number = number
+
+    def __repr__(self) -> str:
+        return f"HostRef({self.number})"
+
+
+class HostRefs:
+    """The host values of one session: the same number is always the same
+    object (engines compare external references by identity)."""
+
+    def __init__(self) -> None:
+        self._refs: dict[int, HostRef] = {}
+
+    def __call__(self, number: int) -> HostRef:
+        ref = self._refs.get(number)
+        if ref is None:
+            ref = self._refs[number] = HostRef(number)
+        return ref
 
 _F32_666_6 = struct.unpack("<I", struct.pack("<f", 666.6))[0]
 _F64_666_6 = struct.unpack("<Q", struct.pack("<d", 666.6))[0]

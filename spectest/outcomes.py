@@ -10,7 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "Outcome", "Malformed", "Invalid", "Rejected", "Unlinkable",
-    "InstantiationFailed", "Trapped", "Exhausted", "Thrown", "Unsupported",
+    "InstantiationFailed", "Trapped", "Exhausted", "Thrown", "Suspended", "Unsupported",
     "NotImplementedYet", "UnknownExport", "outcome_name",
 ]
 
@@ -80,6 +80,12 @@ class Thrown(Outcome):
     """A Wasm exception left Wasm code uncaught."""
 
     kind = "exception"
+
+
+class Suspended(Outcome):
+    """A stack-switching suspension reached the host unhandled."""
+
+    kind = "suspension"
 
 
 class Unsupported(Outcome):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path, PurePosixPath
 from typing import Optional
 
 import yaml
@@ -18,6 +19,10 @@ PROPOSALS = (
     "tail-call", "extended-const", "multi-memory", "memory64", "function-references", "gc",
     "exception-handling", "exception-handling-legacy", "threads", "wide-arithmetic",
     "custom-page-sizes", "custom-descriptors", "annotations", "branch-hinting",
+    # proposals whose tests live in their own repositories only: scripts in
+    # a folder of that name (outside the testsuite) belong to them
+    "stack-switching", "compact-import-section", "shared-everything-threads",
+    "rounding-mode-control",
 )
 
 #: Where scripts outside the map go.
@@ -55,11 +60,18 @@ def load_map() -> dict[str, str]:
     return parse_map(text)
 
 
-def proposal_of(relpath: str, in_suite: bool = True, mapping: Optional[dict[str, str]] = None) -> str:
-    """The proposal of a script; scripts outside the suite or the map are ``other``."""
-    if not in_suite:
-        return OTHER
-    return (mapping if mapping is not None else load_map()).get(relpath, OTHER)
+def proposal_of(relpath: str, in_suite: bool = True, mapping: Optional[dict[str, str]] = None,
+                root: Optional[Path] = None) -> str:
+    """The proposal of a script. In the suite: by the map (``other`` when
+    it is not listed). Outside: by the first folder on its way, from
+    ``root`` (the folder it was found under) down, that is named after a
+    proposal (``tests/threads/LB.wast`` is a threads script); else ``other``."""
+    if in_suite:
+        return (mapping if mapping is not None else load_map()).get(relpath, OTHER)
+    folders = list(PurePosixPath(relpath).parts[:-1])
+    if root is not None:
+        folders.insert(0, root.name)
+    return next((f for f in folders if f in PROPOSALS), OTHER)
 
 
 def report_order(names: set[str]) -> list[str]:

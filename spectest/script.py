@@ -17,7 +17,11 @@ Command kinds after normalisation (``Command.kind``): ``module``,
 ``assert_return``, ``assert_trap``, ``assert_exhaustion``, ``assert_exception``,
 ``assert_invalid``, ``assert_malformed``, ``assert_unlinkable``,
 ``assert_uninstantiable``, ``assert_invalid_custom``,
-``assert_malformed_custom``. Anything else keeps its kind and is reported by
+``assert_malformed_custom``, ``assert_suspension`` (stack switching: the
+action suspends to the host), ``thread`` (its own commands in
+``Command.commands``, run concurrently, sharing the instances named in
+``Command.shared``) and ``wait`` (for the thread ``Command.thread``).
+Anything else keeps its kind and is reported by
 the runner as an unknown command; a command the reader cannot make sense of
 gets kind ``unreadable`` with the reason in ``error``.
 
@@ -35,7 +39,7 @@ from typing import Any, Optional
 from .values import Pattern, Value, ValueFormatError, EitherPat, parse_pattern, parse_value
 
 __all__ = ["ModuleSource", "Action", "Command", "Script", "read_script", "KNOWN_KINDS",
-           "ScriptFormatError"]
+           "ScriptFormatError", "assign_keys", "flatten"]
 
 #: Every command kind the runner knows.
 KNOWN_KINDS = frozenset({
@@ -43,6 +47,7 @@ KNOWN_KINDS = frozenset({
     "assert_return", "assert_trap", "assert_exhaustion", "assert_exception",
     "assert_invalid", "assert_malformed", "assert_unlinkable",
     "assert_uninstantiable", "assert_invalid_custom", "assert_malformed_custom",
+    "assert_suspension", "thread", "wait",
 })
 
 
@@ -108,6 +113,12 @@ class Command:
     register_as: Optional[str] = None
     definition: Optional[str] = None     #: module_instance: the definition's name
     error: Optional[str] = None          #: why the command could not be read
+    commands: list["Command"] = field(default_factory=list)  #: a thread's commands
+    shared: tuple[str, ...] = ()         #: thread: the instances it shares
+    thread: Optional[str] = None         #: wait: the thread's name
+    #: the command as the converter wrote it (engines that read whole
+    #: scripts get their own copy of it)
+    raw: Optional[dict] = field(default=None, repr=False, compare=False)
     #: the command's identity in reports and the baseline: its line, plus
     #: ``.N`` for the N-th command on the same line (N >= 2)
     key: str = ""
@@ -200,6 +211,27 @@ def _read_module_assertion(kind: str, line: int, base: Path, cmd: dict) -> Comma
     return Command(kind, line, module=_module_source(base, cmd), text=cmd.get("text"))
 
 
+def _read_thread(kind: str, line: int, base: Path, cmd: dict) -> Command:
+    raw = cmd.get("shared_module", cmd.get("shared", []))
+    names = [raw] if isinstance(raw, str) else raw or []
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueFormatError(f"thread: unreadable shared modules {raw!r}")
+    body = cmd.get("commands")
+    if not isinstance(body, list):
+        raise ValueFormatError("thread without a command list")
+    inner = [_command(base, c) if isinstance(c, dict) else Command(
+        "unreadable", line, error=f"command is not an object: {c!r:.200}") for c in body]
+    return Command(kind, line, name=_name(cmd.get("name")), commands=inner,
+                   shared=tuple(n for n in (_name(x) for x in names) if n))
+
+
+def _read_wait(kind: str, line: int, base: Path, cmd: dict) -> Command:
+    thread = _name(cmd.get("thread"))
+    if thread is None:
+        raise ValueFormatError("wait without a thread")
+    return Command(kind, line, thread=thread)
+
+
 #: JSON command type -> reader (both dialects' spellings)
 _READERS = {
     "module": _read_module,
@@ -218,6 +250,9 @@ _READERS = {
     "assert_uninstantiable": _read_module_assertion,
     "assert_invalid_custom": _read_module_assertion,
     "assert_malformed_custom": _read_module_assertion,
+    "assert_suspension": _read_action_failure,
+    "thread": _read_thread,
+    "wait": _read_wait,
 }
 
 
@@ -232,9 +267,11 @@ def _command(base: Path, cmd: dict) -> Command:
     if reader is None:
         return Command(kind, line, error=f"unknown command kind {kind!r}")
     try:
-        return reader(kind, line, base, cmd)
+        out = reader(kind, line, base, cmd)
     except ValueFormatError as exc:
-        return Command("unreadable", line, error=f"{kind}: {exc}")
+        return Command("unreadable", line, error=f"{kind}: {exc}", raw=cmd)
+    out.raw = cmd
+    return out
 
 
 def read_script(json_path: Path) -> Script:
@@ -249,12 +286,29 @@ def read_script(json_path: Path) -> Script:
         raise ScriptFormatError(f"converted script {json_path.name} has no command list")
     base = json_path.parent
     script = Script(Path(str(data.get("source_filename", json_path.name))))
-    seen: dict[int, int] = {}
     for raw in commands:
-        cmd = _command(base, raw) if isinstance(raw, dict) else Command(
-            "unreadable", 0, error=f"command is not an object: {raw!r:.200}")
+        script.commands.append(_command(base, raw) if isinstance(raw, dict) else Command(
+            "unreadable", 0, error=f"command is not an object: {raw!r:.200}"))
+    assign_keys(script.commands)
+    return script
+
+
+def assign_keys(commands: list[Command], seen: Optional[dict[int, int]] = None) -> None:
+    """Give every command (a thread's commands too, in script order) its
+    key: the line, plus ``.N`` for the N-th command on the same line."""
+    seen = {} if seen is None else seen
+    for cmd in commands:
         n = seen.get(cmd.line, 0) + 1
         seen[cmd.line] = n
         cmd.key = str(cmd.line) if n == 1 else f"{cmd.line}.{n}"
-        script.commands.append(cmd)
-    return script
+        if cmd.commands:
+            assign_keys(cmd.commands, seen)
+
+
+def flatten(commands: list[Command]) -> list[Command]:
+    """Every command in script order, a thread's commands after the thread."""
+    out: list[Command] = []
+    for cmd in commands:
+        out.append(cmd)
+        out.extend(flatten(cmd.commands))
+    return out

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 __all__ = ["SuiteNotFound", "ScriptFile", "find_testsuite", "testsuite_commit",
-           "collect_scripts", "MISSING_SUITE_HINT"]
+           "collect_scripts", "script_file", "MISSING_SUITE_HINT"]
 
 MISSING_SUITE_HINT = (
     "no WebAssembly testsuite found: run `git submodule update --init` "
@@ -100,11 +100,13 @@ def collect_scripts(paths: Iterable[str | Path], suite: Optional[Path]) -> list[
             resolved = f.resolve()
             if resolved in chosen:
                 continue
-            chosen[resolved] = _script_file(resolved, base, suite)
+            chosen[resolved] = script_file(resolved, base, suite)
     return sorted(chosen.values(), key=lambda s: (not s.in_suite, s.relpath))
 
 
-def _script_file(path: Path, base: Path, suite: Optional[Path]) -> ScriptFile:
+def script_file(path: Path, base: Path, suite: Optional[Path]) -> ScriptFile:
+    """How a script is named: relative to the suite when it is inside it,
+    else relative to ``base`` (the folder it was found under)."""
     if suite is not None:
         try:
             return ScriptFile(path, path.relative_to(suite).as_posix(), True)

@@ -489,7 +489,23 @@ def parse_value(obj: dict) -> Value:
         return NULL
     if vtype in _REF_ARG_TYPES and raw is not None:
         return Ref(_REF_ARG_TYPES[vtype], _int(raw, vtype))
+    if vtype == "funcref" and raw is not None:
+        # a function by index (wast2json: a number; wasm-tools: {"index": N}):
+        # a non-null function reference that no host can name, so adapters
+        # refuse to pass it (a skipped command, never a guessed value)
+        _func_index(raw)
+        return Ref(RefKind.FUNC)
     raise ValueFormatError(f"unsupported argument value {obj!r}")
+
+
+def _func_index(raw: object) -> int:
+    """The function index of a funcref value in either converter's form."""
+    if isinstance(raw, dict):
+        index = raw.get("index")
+        if isinstance(index, int) and not isinstance(index, bool):
+            return index
+        raise ValueFormatError(f"funcref: unreadable function reference {raw!r}")
+    return _int(raw, "funcref")
 
 
 def _lane_num(bits_type: str, text: object) -> int:
@@ -539,9 +555,10 @@ def parse_pattern(obj: dict) -> Pattern:
         kind, eq, hierarchy = _TYPE_ONLY[vtype]
         return RefPat(kind, eq=eq, hierarchy=hierarchy)
     if vtype == "funcref" and raw is not None:
-        # wast2json writes ``(ref.func)`` as a funcref with a number: any
-        # non-null function reference (functions have no host-visible index).
-        _int(raw, vtype)
+        # wast2json writes ``(ref.func)`` as a funcref with a number and
+        # wasm-tools writes ``(ref.func N)`` as {"index": N}: any non-null
+        # function reference (functions have no host-visible index).
+        _func_index(raw)
         return RefPat(RefKind.FUNC, hierarchy="funcref")
     if vtype in _REF_ARG_TYPES and raw is not None:
         return RefPat(_REF_ARG_TYPES[vtype], host=_int(raw, vtype),

@@ -15,6 +15,7 @@ from engine.binary import decode_module
 from engine.binary import leb128
 from engine.binary.locals import MAX_LOCALS
 from engine.errors import MalformedError, UsageError
+from engine.text.encode import sleb, uleb
 from engine.syntax import DECODE, Imm, Op, SegmentMode
 from engine.syntax.opcodes import CatchKind
 from engine.syntax.types import (
@@ -45,31 +46,6 @@ from engine.syntax.types import (
 
 HEADER = b"\x00asm\x01\x00\x00\x00"
 END = b"\x0b"
-
-
-def uleb(n: int) -> bytes:
-    """Unsigned LEB128, shortest form."""
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def sleb(n: int) -> bytes:
-    """Signed LEB128, shortest form."""
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if (n == 0 and not b & 0x40) or (n == -1 and b & 0x40):
-            out.append(b)
-            return bytes(out)
-        out.append(b | 0x80)
 
 
 def vec(items) -> bytes:

@@ -7,6 +7,7 @@ import os
 import tokenize
 
 import engine
+from engine.text.encode import uleb
 
 from watutil import wat2wasm
 
@@ -43,22 +44,12 @@ def _module_text() -> str:
     """
 
 
-def _leb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
 def _with_custom_sections(wasm: bytes) -> bytes:
     out = bytearray(wasm)
     for p in PAYLOADS:
         name = p.encode()
-        body = _leb(len(name)) + name + p.encode() * 2
-        out += b"\x00" + _leb(len(body)) + body
+        body = uleb(len(name)) + name + p.encode() * 2
+        out += b"\x00" + uleb(len(body)) + body
     return bytes(out)
 
 

@@ -73,7 +73,7 @@ def test_parallel_run_reports_gates_and_updates(tmp_path, scripts):
     again = spectest(str(scripts), "--engine", "wasmtime", "--gate", "--baseline", "base.yaml",
                      cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "gate: passed (no regressions)" in again.stdout
+    assert "gate (wasmtime): passed (no regressions)" in again.stdout
     assert "[2/2] passed 5  failed 1  skipped 0" in again.stderr  # the progress line
 
 

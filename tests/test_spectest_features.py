@@ -36,5 +36,5 @@ def test_the_runner_opens_sessions_with_the_script_feature_set():
     plain, restricted = _Recorder(), _Recorder()
     assert ScriptRunner(plain).session is not None
     assert ScriptRunner(restricted, None, frozenset({"multi-memory"})).session is not None
-    assert plain.calls == [()]
+    assert plain.calls == [(frozenset(),)]
     assert restricted.calls == [(frozenset({"multi-memory"}),)]

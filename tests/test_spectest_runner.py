@@ -68,7 +68,7 @@ class FakeAdapter:
         self.instantiate_outcomes = instantiate_outcomes or {}
         self.session_error = session_error
 
-    def session(self):
+    def session(self, disabled=frozenset()):
         if self.session_error:
             raise self.session_error
         return FakeSession(self)

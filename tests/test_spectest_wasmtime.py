@@ -67,7 +67,7 @@ class Corrupting:
     def __init__(self, inner, mutate=None, accept_invalid=False):
         self.inner, self.mutate, self.accept_invalid = inner, mutate, accept_invalid
 
-    def session(self):
+    def session(self, disabled=frozenset()):
         outer = self
         inner = self.inner.session()
 

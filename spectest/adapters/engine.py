@@ -21,12 +21,14 @@ expects exactly one reference result, and no results otherwise.
 
 from __future__ import annotations
 
+import importlib.metadata
 import struct
 from typing import Any, Callable, Optional, Sequence
 
 import engine
 
-from ..host import SPECTEST, HostFunc, HostGlobal, HostMemory, HostTable
+from ..host import SPECTEST, HostFunc, HostGlobal, HostMemory, HostRef, HostRefs, HostTable
+from ..proposals import PROPOSALS
 from ..outcomes import (Exhausted, InstantiationFailed, Invalid, Malformed, NotImplementedYet,
                         Thrown, Trapped, UnknownExport, Unlinkable, Unsupported)
 from ..script import ModuleSource
@@ -35,18 +37,6 @@ from ..values import NULL, Foreign, Num, Ref, RefKind, Value, Vec, bits_to_f64
 __all__ = ["EngineAdapter", "HostRef"]
 
 _M32, _M64, _M128 = (1 << 32) - 1, (1 << 64) - 1, (1 << 128) - 1
-
-
-class HostRef:
-    """The host value of ``ref.extern N`` (and, internalized, ``ref.host N``)."""
-
-    __slots__ = ("number",)
-
-    def __init__(self, number: int):
-        self.number = number
-
-    def __repr__(self) -> str:
-        return f"HostRef({self.number})"
 
 
 def _engine_reads_text() -> bool:
@@ -184,20 +174,39 @@ def read_result(value: Any, hint: Optional[str]) -> Value:
 class EngineSession:
     """One script's store and linker, with the spectest module defined."""
 
-    def __init__(self, disabled: frozenset[str] = frozenset()) -> None:
+    engine: Any
+    store: Any
+    linker: Any
+    spectest: dict[str, Any]
+
+    def __init__(self, disabled: frozenset[str] = frozenset(),
+                 parent: Optional["EngineSession"] = None) -> None:
         def setup() -> None:
-            config = engine.Config()
-            if disabled:
-                config = engine.Config(features=set(config.features) - set(disabled))
-            self.engine = engine.Engine(config)
-            self.store = engine.Store(self.engine)
+            if parent is not None:
+                # a thread of the script: the same store (so shared
+                # instances and their memories are the same objects), its
+                # own registry
+                self.engine, self.store = parent.engine, parent.store
+                self.spectest = parent.spectest
+            else:
+                config = engine.Config()
+                if disabled:
+                    config = engine.Config(features=set(config.features) - set(disabled))
+                self.engine = engine.Engine(config)
+                self.store = engine.Store(self.engine)
+                self.spectest = {item.name: self._host_item(item) for item in SPECTEST}
             self.linker = engine.Linker(self.engine)
             self.linker.allow_shadowing = True
-            for item in SPECTEST:
-                self.linker.define(self.store, "spectest", item.name, self._host_item(item))
+            for name, extern in self.spectest.items():
+                self.linker.define(self.store, "spectest", name, extern)
 
-        self._hosts: dict[int, HostRef] = {}
+        self._host: HostRefs = parent._host if parent is not None else HostRefs()
+        self.disabled = disabled
         _engine_call(setup)
+
+    def thread(self) -> "EngineSession":
+        """A session for a thread of the script (see :class:`ThreadingSession`)."""
+        return EngineSession(self.disabled, parent=self)
 
     def _host_item(self, item: Any) -> Any:
         store = self.store
@@ -214,7 +223,8 @@ class EngineSession:
                 value = item.bits
             return engine.Global(store, engine.GlobalType(_valtype(item.type), False), value)
         if isinstance(item, HostTable):
-            ttype = engine.TableType(engine.ValType.funcref(), item.minimum, item.maximum,
+            funcref: Any = engine.ValType.funcref()
+            ttype = engine.TableType(funcref, item.minimum, item.maximum,
                                      table64=item.address64)
             return engine.Table(store, ttype, None)
         if isinstance(item, HostMemory):
@@ -226,7 +236,7 @@ class EngineSession:
         if source.is_text:
             # the engine reads the text format itself: a module the script
             # gave as text is parsed by the engine, not by a converter
-            text = source.text()
+            text = source.text() or b""
             if not _READS_TEXT:
                 binary = source.binary()
                 if binary is None:
@@ -240,12 +250,6 @@ class EngineSession:
 
     def register(self, name: str, instance: Any) -> None:
         _engine_call(self.linker.define_instance, self.store, name, instance)
-
-    def _host(self, number: int) -> HostRef:
-        ref = self._hosts.get(number)
-        if ref is None:
-            ref = self._hosts[number] = HostRef(number)
-        return ref
 
     def _arg(self, value: Value) -> Any:
         if isinstance(value, Num):
@@ -299,7 +303,14 @@ class EngineSession:
 
     def get(self, instance: Any, field: str, hint: Optional[str] = None) -> Value:
         glob = self._export(instance, field, engine.Global)
-        return read_result(_engine_call(glob.value, self.store), hint)
+        # the global's own type says how to read its value (the script's
+        # expectation is only a fallback)
+        try:
+            gtype = glob.type(self.store)
+            kind: Optional[str] = _kind_of(getattr(gtype, "valtype", None) or gtype.content)
+        except (AttributeError, TypeError):
+            kind = hint
+        return read_result(_engine_call(glob.value, self.store), kind)
 
     def close(self) -> None:
         self.store = None
@@ -312,7 +323,17 @@ class EngineAdapter:
     reads_text = True
     # the text parser checks @custom, @name and branch-hint annotations
     checks_custom = True
-    unsupported_proposals: frozenset[str] = frozenset()
+    #: every proposal of the suite (the engine's Config switches them)
+    claims: frozenset[str] = frozenset(PROPOSALS) - frozenset(
+        {"stack-switching", "compact-import-section", "shared-everything-threads",
+         "rounding-mode-control"})
+
+    def version(self) -> str:
+        """``transwasm VERSION`` (the installed distribution's version)."""
+        try:
+            return f"transwasm {importlib.metadata.version('transwasm')}"
+        except importlib.metadata.PackageNotFoundError:
+            return "transwasm (not installed)"
 
     def session(self, disabled: frozenset[str] = frozenset()) -> EngineSession:
         """A fresh store for one script, with the ``disabled`` features off

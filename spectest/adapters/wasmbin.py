@@ -40,9 +40,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from engine.text.encode import sleb, uleb
+
 __all__ = ["BinaryFormatError", "ValType", "FuncSig", "ModuleInfo", "read_module_info",
            "build_func_trampoline", "build_global_trampoline", "boundary_kind", "boundary_width",
-           "is_direct"]
+           "is_direct", "vec", "section", "name", "uleb", "sleb"]
 
 
 class BinaryFormatError(Exception):
@@ -407,40 +409,20 @@ def is_direct(sig: FuncSig) -> bool:
 # --- writing trampolines ----------------------------------------------------------
 
 
-def _uleb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
+def vec(items: list[bytes]) -> bytes:
+    """A vector: its length, then the items."""
+    return uleb(len(items)) + b"".join(items)
 
 
-def _sleb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if (n == 0 and not b & 0x40) or (n == -1 and b & 0x40):
-            out.append(b)
-            return bytes(out)
-        out.append(b | 0x80)
+def section(sid: int, payload: bytes) -> bytes:
+    """A section: id, payload size, payload."""
+    return bytes([sid]) + uleb(len(payload)) + payload
 
 
-def _vec(items: list[bytes]) -> bytes:
-    return _uleb(len(items)) + b"".join(items)
-
-
-def _section(sid: int, payload: bytes) -> bytes:
-    return bytes([sid]) + _uleb(len(payload)) + payload
-
-
-def _name(s: str) -> bytes:
+def name(s: str) -> bytes:
+    """A name: UTF-8 length, then the bytes."""
     b = s.encode()
-    return _uleb(len(b)) + b
+    return uleb(len(b)) + b
 
 
 I32, I64, F64, FUNCREF, EXTERNREF = b"\x7f", b"\x7e", b"\x7c", b"\x70", b"\x6f"
@@ -461,16 +443,16 @@ def boundary_width(info: ModuleInfo, results: tuple[ValType, ...] | list[ValType
 
 
 def _local(op: int, index: int) -> bytes:
-    return bytes([op]) + _uleb(index)
+    return bytes([op]) + uleb(index)
 
 
 def _cast_to(t: ValType) -> bytes:
     """ref.cast to exactly ``t`` (needed unless ``t`` is the hierarchy's top)."""
-    return _GC + (_uleb(23) if t.nullable else _uleb(22)) + t.heap_raw
+    return _GC + (uleb(23) if t.nullable else uleb(22)) + t.heap_raw
 
 
 def _ref_test(heap_byte: int) -> bytes:
-    return _GC + _uleb(20) + bytes([heap_byte])
+    return _GC + uleb(20) + bytes([heap_byte])
 
 
 _TOPS = {"func": b"\x70", "extern": b"\x6f", "any": b"\x6e"}
@@ -484,15 +466,15 @@ def _param_code(info: ModuleInfo, t: ValType, slot: int) -> bytes:
     if kind == "f32":
         return get + b"\xbe"
     if kind == "v128":
-        return (b"\xfd" + _uleb(12) + bytes(16) + get + b"\xfd" + _uleb(30) + b"\x00"
-                + _local(_LOCAL_GET, slot + 1) + b"\xfd" + _uleb(30) + b"\x01")
+        return (b"\xfd" + uleb(12) + bytes(16) + get + b"\xfd" + uleb(30) + b"\x00"
+                + _local(_LOCAL_GET, slot + 1) + b"\xfd" + uleb(30) + b"\x01")
     if kind == "exn":
         if not t.nullable:
             raise BinaryFormatError("a non-null exnref cannot be passed from the host")
         return b"\xd0\x74"
     code = get
     if kind == "any":
-        code += _GC + _uleb(26)
+        code += _GC + uleb(26)
     if t.raw != _TOPS[kind]:
         code += _cast_to(t)
     return code
@@ -506,12 +488,12 @@ def _result_code(info: ModuleInfo, t: ValType, local: int, scratch: int) -> byte
     if kind == "f32":
         return get + b"\xbc"
     if kind == "v128":
-        return get + b"\xfd" + _uleb(29) + b"\x00" + get + b"\xfd" + _uleb(29) + b"\x01"
+        return get + b"\xfd" + uleb(29) + b"\x00" + get + b"\xfd" + uleb(29) + b"\x01"
     if kind == "exn":
         return get + b"\xd1\x45"  # ref.is_null; i32.eqz
     if_i32, if_ext, else_, end = b"\x04\x7f", b"\x04\x6f", b"\x05", b"\x0b"
-    const = lambda n: b"\x41" + _sleb(n)  # noqa: E731
-    as_any = get + (_GC + _uleb(26) if kind == "extern" else b"")
+    const = lambda n: b"\x41" + sleb(n)  # noqa: E731
+    as_any = get + (_GC + uleb(26) if kind == "extern" else b"")
     if kind == "extern":
         # 0 null, 2 an externalized GC value (eq), 1 a host value
         classify = (get + b"\xd1" + if_i32 + const(0) + else_
@@ -526,7 +508,7 @@ def _result_code(info: ModuleInfo, t: ValType, local: int, scratch: int) -> byte
                     + get + _ref_test(0x6A) + if_i32 + const(3) + else_ + const(4)
                     + end + end + end + end)
         host_kind = 4
-        host_value = get + _GC + _uleb(27)
+        host_value = get + _GC + uleb(27)
     return (classify + _local(_LOCAL_TEE, scratch)
             + _local(_LOCAL_GET, scratch) + const(host_kind) + b"\x46"
             + if_ext + host_value + else_ + b"\xd0\x6f" + end)
@@ -541,18 +523,18 @@ def _local_type(t: ValType) -> bytes:
 
 def _module(info: ModuleInfo, wrapper_params: list[bytes], wrapper_results: list[bytes],
             import_desc: bytes, import_name: str, body_locals: list[bytes], body: bytes) -> bytes:
-    wrapper_type = b"\x60" + _vec(wrapper_params) + _vec(wrapper_results)
-    types = _uleb(info.group_count + 1) + info.groups_raw + wrapper_type
+    wrapper_type = b"\x60" + vec(wrapper_params) + vec(wrapper_results)
+    types = uleb(info.group_count + 1) + info.groups_raw + wrapper_type
     wrapper_index = len(info.type_kinds)
-    imports = _vec([_name("") + _name(import_name) + import_desc])
-    funcs = _vec([_uleb(wrapper_index)])
+    imports = vec([name("") + name(import_name) + import_desc])
+    funcs = vec([uleb(wrapper_index)])
     func_index = 1 if import_desc[0] == 0x00 else 0
-    exports = _vec([_name("f") + b"\x00" + _uleb(func_index)])
-    locals_ = _vec([_uleb(1) + t for t in body_locals])
+    exports = vec([name("f") + b"\x00" + uleb(func_index)])
+    locals_ = vec([uleb(1) + t for t in body_locals])
     code_body = locals_ + body + b"\x0b"
-    code = _vec([_uleb(len(code_body)) + code_body])
-    return (b"\0asm\x01\0\0\0" + _section(1, types) + _section(2, imports)
-            + _section(3, funcs) + _section(7, exports) + _section(10, code))
+    code = vec([uleb(len(code_body)) + code_body])
+    return (b"\0asm\x01\0\0\0" + section(1, types) + section(2, imports)
+            + section(3, funcs) + section(7, exports) + section(10, code))
 
 
 def _results_part(info: ModuleInfo, results: tuple[ValType, ...], first_local: int,
@@ -587,7 +569,7 @@ def build_func_trampoline(info: ModuleInfo, type_index: int) -> bytes:
     body_locals: list[bytes] = []
     wrapper_results: list[bytes] = []
     body += _results_part(info, sig.results, len(wrapper_params), body_locals, wrapper_results)
-    desc = b"\x00" + _uleb(type_index)
+    desc = b"\x00" + uleb(type_index)
     return _module(info, wrapper_params, wrapper_results, desc, "f", body_locals, body)
 
 

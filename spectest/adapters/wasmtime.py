@@ -17,11 +17,13 @@ Differences from a strict engine, all on the conservative side:
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 from typing import Any, Optional, Sequence
 
 import wasmtime
 
-from ..host import spectest_wat
+from ..host import HostRef, HostRefs, spectest_wat
+from ..proposals import PROPOSALS
 from ..outcomes import (Exhausted, InstantiationFailed, Rejected, Thrown, Trapped,
                         UnknownExport, Unlinkable, Unsupported)
 from ..script import ModuleSource
@@ -42,18 +44,6 @@ _M32, _M64 = (1 << 32) - 1, (1 << 64) - 1
 _UNLINKABLE_MARKERS = ("unknown import", "incompatible import type", "types incompatible",
                        "type mismatch", "not compatible")
 _EXCEPTION_MARKER = "thrown wasm exception"
-
-
-class HostRef:
-    """The host value of ``ref.extern N`` / ``ref.host N``."""
-
-    __slots__ = ("number",)
-
-    def __init__(self, number: int):
-        self.number = number
-
-    def __repr__(self) -> str:
-        return f"HostRef({self.number})"
 
 
 def _signed(bits: int, width: int) -> int:
@@ -106,7 +96,7 @@ class WasmtimeSession:
         self.linker.allow_shadowing = True
         host = wasmtime.Instance(self.store, adapter.spectest_module(), [])
         self.linker.define_instance(self.store, "spectest", host)
-        self._hosts: dict[int, HostRef] = {}
+        self._host = HostRefs()
 
     # -- modules --------------------------------------------------------------
 
@@ -115,10 +105,9 @@ class WasmtimeSession:
         if binary is None:
             text = source.text() or b""
             try:
-                binary = wasmtime.wat2wasm(text)
+                binary = bytes(wasmtime.wat2wasm(text))
             except wasmtime.WasmtimeError as exc:
                 raise Rejected(str(exc)) from None
-            binary = bytes(binary)
         try:
             module = wasmtime.Module(self.engine, binary)
         except wasmtime.WasmtimeError as exc:
@@ -143,12 +132,6 @@ class WasmtimeSession:
         self.linker.define_instance(self.store, name, instance.instance)
 
     # -- values -------------------------------------------------------------------
-
-    def _host(self, number: int) -> HostRef:
-        ref = self._hosts.get(number)
-        if ref is None:
-            ref = self._hosts[number] = HostRef(number)
-        return ref
 
     def _ref_arg(self, value: Value) -> Any:
         if not isinstance(value, Ref):
@@ -330,7 +313,18 @@ class WasmtimeAdapter:
     name = "wasmtime"
     reads_text = True
     checks_custom = False
-    unsupported_proposals = frozenset({"exception-handling-legacy", "custom-descriptors"})
+    #: what wasmtime's Config switches on (legacy exceptions, custom
+    #: descriptors and the proposals outside the suite it does not have)
+    claims = frozenset(PROPOSALS) - frozenset(
+        {"exception-handling-legacy", "custom-descriptors", "stack-switching",
+         "compact-import-section", "shared-everything-threads", "rounding-mode-control"})
+
+    def version(self) -> str:
+        """``wasmtime VERSION`` (of the wasmtime package)."""
+        try:
+            return f"wasmtime {importlib.metadata.version('wasmtime')}"
+        except importlib.metadata.PackageNotFoundError:
+            return "wasmtime"
 
     def __init__(self, disabled: frozenset[str] = frozenset()) -> None:
         config = wasmtime.Config()
