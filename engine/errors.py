@@ -122,10 +122,11 @@ class Frame:
     byte offset, from the start of the function's body, of the instruction
     that was executing (the one that trapped, or the call that is still
     running); ``module_offset`` the same instruction's offset in the module
-    binary. The generated Python of a function keeps a map from its lines
-    to instructions; an instruction that shares a line with others (a
-    straight run of pure instructions becomes one expression) is reported
-    as the first instruction of that run.
+    binary (both 0 when the module's binary is unknown). Each line of a
+    function's generated Python knows the instruction it was emitted for;
+    where a line does the work of several (a run of pure instructions
+    becomes one expression, emitted by the instruction that consumes it),
+    the offset is that instruction's.
     """
 
     func_index: int
