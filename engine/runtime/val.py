@@ -181,7 +181,8 @@ class Val:
             return self._type == other._type and self._value == other._value
         return self._value == other
 
-    __hash__ = None  # type: ignore[assignment] - equal to plain values of every hash
+    # equal to plain values of every hash: unhashable, as in wasmtime-py
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"Val({self._type!r}, {self._value!r})"
