@@ -502,6 +502,18 @@ def test_linker_modules_instances_and_defaults(wt):
     assert other.get(store, "inst", "run")(store, 5) == 10
 
 
+def test_linker_reactors_are_initialised_once(wt):
+    engine = wt.Engine()
+    store = wt.Store(engine)
+    linker = wt.Linker(engine)
+    reactor = wt.Module(engine, """
+    (module (global $g (export "g") (mut i32) (i32.const 0))
+      (func (export "_initialize") (global.set $g (i32.add (global.get $g) (i32.const 7))))
+      (func (export "get") (result i32) (global.get $g)))""")
+    linker.define_module(store, "r", reactor)
+    assert linker.get(store, "r", "get")(store) == 7 and linker.get(store, "r", "g").value(store) == 7
+
+
 def test_linker_commands_are_instantiated_per_call(wt):
     engine = wt.Engine()
     store = wt.Store(engine)

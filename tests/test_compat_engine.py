@@ -233,6 +233,21 @@ def test_serialized_modules_are_checked():
         engine.Module.from_syntax(eng, syn).serialize()
 
 
+def test_the_text_reader_writes_names_only_when_asked():
+    from engine.binary import decode_module
+    from engine.runtime.frames import read_names
+    from engine.text import parse_module
+
+    text = '(module $m (func $f) (func) (func $h))'
+    assert parse_module(text) == parse_module("(module (func) (func) (func))")  # no names by default
+    named = decode_module(parse_module(text, names=True))
+    assert read_names(named.customs) == ("m", {0: "f", 2: "h"})
+    own = '(module $m (@custom "name" "") (func $f))'  # a name section of its own wins
+    assert [c.name for c in decode_module(parse_module(own, names=True)).customs] == ["name"]
+    assert read_names(decode_module(parse_module(own, names=True)).customs) == (None, {})
+    assert parse_module("(module (func))", names=True) == parse_module("(module (func))")
+
+
 def test_text_modules_keep_their_names_like_wasmtime_py():
     wasmtime = pytest.importorskip("wasmtime", reason="wasmtime (the reference extra) is not installed")
     for text in ('(module $m (func $f) (func $g (export "g")))', "(module (func $only))",
