@@ -27,7 +27,35 @@ from types import CodeType, TracebackType
 from typing import Any, Callable, Optional
 
 
-class WasmError(Exception):
+class Managed:
+    """wasmtime-py's ``close()``, ``with obj: ...`` and ``ptr()``.
+
+    wasmtime-py's objects own native memory and free it on ``close()`` (or
+    at the end of a ``with`` block). Here memory is Python's to free:
+    closing releases what an object holds outside Python (a store's WASI
+    files and directories) and is otherwise a no-op; the object stays
+    usable. Engines, stores, modules, linkers, configs, types, frames and
+    errors have it, as in wasmtime-py.
+    """
+
+    __slots__ = ()
+
+    def close(self) -> None:
+        """Release what the object holds outside Python (nothing for most
+        objects)."""
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def ptr(self) -> Any:
+        """wasmtime-py's native pointer: there is none here."""
+        raise UsageError(f"a {type(self).__name__} has no native pointer (this engine is Python)")
+
+
+class WasmError(Exception, Managed):
     """Base class of every error the engine raises."""
 
 
@@ -113,7 +141,7 @@ class TrapCode(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(Managed):
     """One Wasm function on the stack of a trap (``Trap.frames``).
 
     ``func_index``: the function's index in its module; ``func_name`` its

@@ -63,6 +63,8 @@ class ImportType(NamedTuple):
         """The kind of the import."""
         return kind_of_type(self.type)
 
+    close, __enter__, __exit__, ptr = Managed.close, Managed.__enter__, Managed.__exit__, Managed.ptr
+
 
 class ExportType(NamedTuple):
     """An export of a module: ``name`` and ``type``. Unpacks as
@@ -75,6 +77,8 @@ class ExportType(NamedTuple):
     def kind(self) -> Optional[T.ExternKind]:
         """The kind of the export."""
         return kind_of_type(self.type)
+
+    close, __enter__, __exit__, ptr = Managed.close, Managed.__enter__, Managed.__exit__, Managed.ptr
 
 
 class InstanceExports(dict):

@@ -18,8 +18,10 @@ import enum
 from dataclasses import dataclass
 from typing import Optional, Union
 
+from ..errors import Managed
 
-class NumType(enum.Enum):
+
+class NumType(Managed, enum.Enum):
     """The scalar number types; values are their binary encodings."""
 
     I32 = 0x7F
@@ -33,7 +35,7 @@ class NumType(enum.Enum):
     __str__ = __repr__
 
 
-class VecType(enum.Enum):
+class VecType(Managed, enum.Enum):
     """The vector types; values are their binary encodings."""
 
     V128 = 0x7B
@@ -89,7 +91,7 @@ HeapType = Union[AbsHeapType, int, object]
 
 
 @dataclass(frozen=True, slots=True)
-class RefType:
+class RefType(Managed):
     """``(ref null? ht)``; ``exact`` is the custom-descriptors ``(exact ht)`` form."""
 
     nullable: bool
@@ -144,7 +146,7 @@ def is_defaultable(t: ValType) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class FuncType:
+class FuncType(Managed):
     """``(func (param ...) (result ...))``."""
 
     params: tuple[ValType, ...]
@@ -214,7 +216,7 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
-class MemType:
+class MemType(Managed):
     """A memory type. ``addr64`` is memory64; ``page_size_log2`` is 16 unless
     the custom-page-sizes proposal chose another size (0 means 1-byte pages)."""
 
@@ -241,7 +243,7 @@ class MemType:
 
 
 @dataclass(frozen=True, slots=True)
-class TableType:
+class TableType(Managed):
     """A table type; ``addr64`` is table64."""
 
     limits: Limits
@@ -255,7 +257,7 @@ class TableType:
 
 
 @dataclass(frozen=True, slots=True)
-class GlobalType:
+class GlobalType(Managed):
     """A global's value type and mutability."""
 
     valtype: ValType
