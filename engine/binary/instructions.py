@@ -372,7 +372,8 @@ def _illegal(b: int, sub: Optional[int] = None) -> MalformedError:
 
 
 def decode_expr(
-    data: bytes, pos: int, data_count: bool = True, tables: ExprTables = FULL_TABLES
+    data: bytes, pos: int, data_count: bool = True, tables: ExprTables = FULL_TABLES,
+    starts: Optional[list[int]] = None,
 ) -> tuple[tuple[Instr, ...], int]:
     """Decode instructions from ``data[pos:]`` up to the ``end`` that closes
     the expression; return them (that ``end`` included) and the position
@@ -382,6 +383,8 @@ def decode_expr(
     count section: instructions naming a data segment are then malformed.
     ``tables`` says which instructions exist and how their immediates read
     (the full format by default).
+    ``starts``, when given, receives the position where each instruction
+    starts (what the branch hint section's offsets point at).
     Running off the end of ``data`` raises IndexError (see
     :mod:`engine.binary.leb128`).
     """
@@ -390,7 +393,10 @@ def decode_expr(
     kinds, ops, simple, readers, prefixed, memarg = tables
     stack: list[int] = []  # one state per open block
     push = stack.append
+    mark = None if starts is None else starts.append
     while True:
+        if mark is not None:
+            mark(pos)
         b = data[pos]
         pos += 1
         k = kinds[b]

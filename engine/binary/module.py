@@ -21,7 +21,8 @@ CUSTOM = 0
 
 
 def decode_module(
-    data: bytes | bytearray | memoryview, features: Optional[Iterable[str]] = None
+    data: bytes | bytearray | memoryview, features: Optional[Iterable[str]] = None,
+    strict_custom: bool = False,
 ) -> Module:
     """Decode the binary module ``data``.
 
@@ -34,6 +35,10 @@ def decode_module(
     a well-formed binary module; validation is left to
     :mod:`engine.valid`. A bad ``features`` argument is a
     :class:`~engine.errors.UsageError`.
+
+    The branch hint section is read into ``Module.branch_hints``; a broken
+    one is dropped, or with ``strict_custom`` is a MalformedError (see
+    :mod:`engine.binary.hints`).
     """
     if isinstance(data, (bytearray, memoryview)):
         data = bytes(data)
@@ -47,14 +52,14 @@ def decode_module(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _decode_sections(data, rules)
+        return _decode_sections(data, rules, strict_custom)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _decode_sections(data: bytes, rules: SectionRules) -> Module:
-    st = DecodeState(rules=rules)
+def _decode_sections(data: bytes, rules: SectionRules, strict_custom: bool) -> Module:
+    st = DecodeState(rules=rules, strict_custom=strict_custom)
     order = rules.order
     readers = rules.readers
     pos = 8
@@ -116,4 +121,6 @@ def _finish(st: DecodeState) -> Module:
         raise MalformedError(msg.FUNC_CODE)
     if module.data_count is not None and module.data_count != len(module.datas):
         raise MalformedError(msg.DATA_COUNT)
+    if st.hints is not None:
+        st.hints.finish()
     return module

@@ -13,7 +13,7 @@ feature set (see :mod:`engine.binary.features`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Optional
 
 from ..errors import MalformedError
 from ..syntax.module import (
@@ -31,6 +31,7 @@ from ..syntax.module import (
 from ..syntax.opcodes import Op
 from ..syntax.types import AbsHeapType, ExternKind, FUNCREF, RefType
 from . import messages as msg
+from .hints import SECTION_NAME as BRANCH_HINTS, HintReader
 from .instructions import FULL_TABLES, ExprTables, decode_expr
 from .leb128 import u32
 from .proposals import CUSTOM_DESCRIPTORS, DATA_FLAG_NEEDS, ELEM_FLAG_NEEDS, EXCEPTIONS, needs_message
@@ -60,6 +61,10 @@ class DecodeState:
     declared_funcs: int = 0
     #: what the readers accept
     rules: "SectionRules" = field(default_factory=lambda: FULL_RULES)
+    #: whether a broken branch hint section is an error (else it is dropped)
+    strict_custom: bool = False
+    #: the branch hint section, once one was met
+    hints: Optional[HintReader] = None
 
 
 #: reader(section bytes, pos, state) -> pos after what it read
@@ -100,7 +105,15 @@ def read_custom(data: bytes, pos: int, st: DecodeState, after: int) -> int:
     module = st.module
     section_name, pos = name(data, pos)
     module.customs.append(CustomSection(section_name, data[pos:], after))
+    if section_name == BRANCH_HINTS:
+        if st.hints is None:
+            st.hints = HintReader(module, st.strict_custom)
+        st.hints.read(data[pos:], after in _CODE_OR_LATER)
     return len(data)
+
+
+#: Section ids that a branch hint section must precede.
+_CODE_OR_LATER = frozenset({10, 11})
 
 
 def _read_types(data: bytes, pos: int, st: DecodeState) -> int:
@@ -356,6 +369,8 @@ def _read_code(data: bytes, pos: int, st: DecodeState) -> int:
     # Locals expand to one entry each: beyond one function at the limit, the
     # module may declare a few per byte of code (see engine.binary.locals).
     budget = MAX_LOCALS + LOCALS_PER_CODE_BYTE * len(data)
+    hints = st.hints
+    first = len(module.imports_of(ExternKind.FUNC)) if hints is not None else 0
     for i in range(n):
         size, pos = u32(data, pos)
         end = pos + size
@@ -368,12 +383,16 @@ def _read_code(data: bytes, pos: int, st: DecodeState) -> int:
             local_types, p = decode_locals(body, 0, budget)
         except IndexError:
             raise MalformedError(msg.UNEXPECTED_END_SECTION) from None
+        # only the bodies of hinted functions note where instructions start
+        starts = [] if hints is not None and hints.wants(first + i) else None
         try:
-            instrs, p = decode_expr(body, p, has_data_count, tables)
+            instrs, p = decode_expr(body, p, has_data_count, tables, starts)
         except IndexError:
             raise MalformedError(msg.END_EXPECTED) from None
         if p != size:
             raise MalformedError(msg.SECTION_SIZE)
+        if starts is not None:
+            hints.resolve(first + i, starts)
         funcs.append(Func(typeidxs[i], local_types, instrs))
         budget -= len(local_types)
         pos = end

@@ -267,6 +267,10 @@ class Config(WasmtimeOptions, Managed):
     ``max_memory_bytes`` / ``max_table_elements``: the largest memory and
     table this engine will allocate; growth beyond fails as the spec allows
     (``memory.grow`` returns -1). Stores may cap lower (:class:`StoreLimits`).
+    The default memory cap is 4 GiB or half the host's memory (physical, or
+    the container's limit), whichever is larger: 64-bit memories may pass
+    4 GiB, and a runaway module cannot take the whole host. Memories past
+    256 MiB cost host memory only for the pages their code touches.
     ``consume_fuel``: meter execution; stores then start with no fuel
     (``store.set_fuel(n)``) and a call that runs out traps with
     ``TrapCode.OUT_OF_FUEL``. With it off, generated code carries no fuel
@@ -278,9 +282,15 @@ class Config(WasmtimeOptions, Managed):
     (``Engine.increment_epoch``, ``Store.set_epoch_deadline``). With it off,
     generated code has no epoch checks at all.
     ``features``: the proposals to enable (default: all).
+    ``strict_custom_sections``: custom sections the engine reads (today the
+    branch hint section, ``metadata.code.branch_hint``) are checked as their
+    proposals say, and a broken one makes the module malformed or invalid
+    (``Module`` raises). Off by default, as the core specification wants:
+    a broken section is then ignored as a whole (see
+    :mod:`engine.binary.hints`).
     """
 
-    __slots__ = ("_max_call_depth", "_max_memory_bytes", "_max_table_elements", "_consume_fuel",
+    __slots__ = ("_strict_custom_sections", "_max_call_depth", "_max_memory_bytes", "_max_table_elements", "_consume_fuel",
                  "_fuel_costs", "_epoch_interruption", "_features", "_knobs", "_frozen")
 
     def __init__(self, *, max_call_depth: int = DEFAULT_MAX_CALL_DEPTH,
@@ -289,7 +299,8 @@ class Config(WasmtimeOptions, Managed):
                  consume_fuel: bool = False,
                  fuel_costs: Optional[FuelCosts] = None,
                  epoch_interruption: bool = False,
-                 features: Optional[Iterable[str]] = None):
+                 features: Optional[Iterable[str]] = None,
+                 strict_custom_sections: bool = False):
         self._frozen = False
         self._knobs: dict[str, Any] = {}
         self.max_call_depth = max_call_depth
@@ -299,6 +310,7 @@ class Config(WasmtimeOptions, Managed):
         self.fuel_costs = fuel_costs
         self.epoch_interruption = epoch_interruption
         self.features = features
+        self.strict_custom_sections = strict_custom_sections
 
     def _check_mutable(self) -> None:
         if self._frozen:
@@ -374,6 +386,16 @@ class Config(WasmtimeOptions, Managed):
         if costs is not None and not isinstance(costs, FuelCosts):
             raise UsageError("fuel_costs must be a FuelCosts")
         self._fuel_costs = costs if costs is not None else FuelCosts()
+
+    @property
+    def strict_custom_sections(self) -> bool:
+        """Whether a broken custom section the engine reads is an error."""
+        return self._strict_custom_sections
+
+    @strict_custom_sections.setter
+    def strict_custom_sections(self, strict: Any) -> None:
+        self._check_mutable()
+        self._strict_custom_sections = bool(strict)
 
     @property
     def epoch_interruption(self) -> bool:

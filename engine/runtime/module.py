@@ -16,6 +16,10 @@ def _features(engine) -> Any:
     return getattr(getattr(engine, "config", None), "_feature_set", None)
 
 
+def _strict_custom(engine) -> bool:
+    return getattr(getattr(engine, "config", None), "strict_custom_sections", False)
+
+
 def _looks_like_text(data: bytes) -> bool:
     stripped = data.lstrip()
     return stripped[:1] in (b"(", b";")
@@ -45,27 +49,27 @@ def _binary(wasm: Any) -> bytes:
     return data
 
 
-def _decode(wasm: Any, features: Any = None):
+def _decode(wasm: Any, features: Any = None, strict_custom: bool = False):
     """Decode a module given as binary bytes or as text (see :func:`_binary`)."""
-    return _decode_binary(_binary(wasm), features)
+    return _decode_binary(_binary(wasm), features, strict_custom)
 
 
-def _decode_binary(data: bytes, features: Any = None):
+def _decode_binary(data: bytes, features: Any = None, strict_custom: bool = False):
     from ..binary import decode_module
 
     try:
-        return decode_module(data, features)
+        return decode_module(data, features, strict_custom)
     except WasmError:
         raise
     except (RecursionError, MemoryError) as e:
         raise MalformedError(f"module too complex to decode: {type(e).__name__}") from None
 
 
-def _validate(syn, features: Any = None):
+def _validate(syn, features: Any = None, strict_custom: bool = False):
     from ..valid import validate_module
 
     try:
-        return validate_module(syn, features)
+        return validate_module(syn, features, strict_custom)
     except WasmError:
         raise
     except (RecursionError, MemoryError) as e:
@@ -84,10 +88,10 @@ class Module(Managed):
     def __init__(self, engine, wasm: Any):
         if getattr(engine, "config", None) is None:
             raise UsageError(f"expected an Engine, got {type(engine).__name__}")
-        features = _features(engine)
+        features, strict = _features(engine), _strict_custom(engine)
         binary = _binary(wasm)
-        syn = _decode_binary(binary, features)
-        self._setup(engine, syn, _validate(syn, features))
+        syn = _decode_binary(binary, features, strict)
+        self._setup(engine, syn, _validate(syn, features, strict))
         self._binary = binary
 
     @classmethod
@@ -95,7 +99,7 @@ class Module(Managed):
         """A module from an already decoded :class:`engine.syntax.Module`
         (validated here)."""
         self = cls.__new__(cls)
-        self._setup(engine, syn, _validate(syn, _features(engine)))
+        self._setup(engine, syn, _validate(syn, _features(engine), _strict_custom(engine)))
         self._binary = None
         return self
 
@@ -122,8 +126,8 @@ class Module(Managed):
     def validate(cls, engine, wasm: Any) -> None:
         """Raise MalformedError or InvalidError unless ``wasm`` is a valid
         module for ``engine``'s features."""
-        features = _features(engine)
-        _validate(_decode(wasm, features), features)
+        features, strict = _features(engine), _strict_custom(engine)
+        _validate(_decode(wasm, features, strict), features, strict)
 
     @classmethod
     def from_file(cls, engine, path: Any) -> "Module":

@@ -16,9 +16,9 @@ from typing import Any, Callable, Optional
 
 from ..errors import AccessError, InstantiationError, UsageError
 from ..syntax import types as T
-from . import memview
-from .managed import Managed
+from . import membytes, memview
 from . import values as V
+from .managed import Managed
 
 CellType = types.CellType
 
@@ -127,10 +127,14 @@ class Func:
 
 
 class Memory:
-    """A linear memory: a ``bytearray`` that only ever grows in place."""
+    """A linear memory. ``data`` holds its bytes: a ``bytearray``, or an
+    anonymous ``mmap`` for memories past 256 MiB, whose untouched pages
+    cost no host memory (see :mod:`engine.runtime.membytes`). When the
+    memory grows past that size ``data`` is replaced once: fetch it again
+    after a ``grow`` rather than keeping it."""
 
     __slots__ = ("memtype", "data", "cell", "page_log2", "max_pages", "addr64", "shared",
-                 "lock", "limit_pages", "waiters", "__weakref__")
+                 "lock", "limit_pages", "waiters", "map_above", "__weakref__")
 
     def __init__(self, store, memtype: T.MemType):
         from .caller import as_store
@@ -158,9 +162,10 @@ class Memory:
         if pages > self.limit_pages:
             raise InstantiationError(
                 f"memory of {pages} pages exceeds the limit of {self.limit_pages} pages")
+        self.map_above = membytes.map_above(self.shared, self.max_pages << self.page_log2)
         try:
-            self.data = bytearray(pages << self.page_log2)
-        except MemoryError:
+            self.data = membytes.allocate(pages << self.page_log2, self.map_above)
+        except membytes.GROW_ERRORS:
             raise InstantiationError(f"cannot allocate a memory of {pages} pages") from None
         self.cell = CellType(self.data)
         self.lock = threading.Lock()
@@ -177,15 +182,18 @@ class Memory:
         """memory.grow: the old size in pages, or -1 (all ones) on failure."""
         fail = 0xFFFFFFFFFFFFFFFF if self.addr64 else 0xFFFFFFFF
         with self.lock:
-            old = len(self.data) >> self.page_log2
+            data = self.data
+            old = len(data) >> self.page_log2
             new = old + delta
             if new > self.limit_pages:
                 return fail
             if delta:
                 try:
-                    self.data.extend(bytes(delta << self.page_log2))
-                except (MemoryError, OverflowError):
+                    grown = membytes.grow(data, new << self.page_log2, self.map_above, self.shared)
+                except membytes.GROW_ERRORS:
                     return fail
+                if grown is not data:
+                    self.data = self.cell.cell_contents = grown
             return old
 
     # -- API ----------------------------------------------------------------

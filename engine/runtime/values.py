@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from ..errors import ExitTrap, Trap, TrapCode, UsageError, WasmException, host_trap
 from ..syntax import types as T
+from .membytes import default_max_bytes
 from .resumable import Suspend, suspend
 from .val import Val, unwrap
 
@@ -27,7 +28,9 @@ _MASK32 = 0xFFFFFFFF
 _MASK64 = 0xFFFFFFFFFFFFFFFF
 _MASK128 = (1 << 128) - 1
 
-DEFAULT_MAX_MEMORY_BYTES = 1 << 32
+#: The default of ``Config.max_memory_bytes``: 4 GiB or half the host's
+#: memory, whichever is larger (see :func:`engine.runtime.membytes.default_max_bytes`).
+DEFAULT_MAX_MEMORY_BYTES = default_max_bytes()
 DEFAULT_MAX_TABLE_ELEMENTS = 10_000_000
 
 

@@ -2,6 +2,7 @@
 decoder produces and the validator and translator consume."""
 
 from .module import (  # noqa: F401
+    BranchHint,
     CustomSection,
     Data,
     Elem,

@@ -120,6 +120,19 @@ class CustomSection:
     after: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class BranchHint:
+    """A hint of the ``metadata.code.branch_hint`` section (the
+    branch-hinting proposal): the ``if`` or ``br_if`` that starts ``offset``
+    bytes into its function's code entry (counted from the locals
+    declaration) is ``body[index]``, and its condition is likely true when
+    ``likely`` is set, likely false otherwise."""
+
+    offset: int
+    index: int
+    likely: bool
+
+
 @dataclass(slots=True)
 class Module:
     """A decoded module.
@@ -128,6 +141,13 @@ class Module:
     ``rec_groups`` lists each recursion group as ``(first index, RecType)``.
     Index spaces (functions, tables, memories, globals, tags) start with the
     imports of their kind; ``funcs``, ``tables``, ... hold only the defined ones.
+
+    ``branch_hints`` maps each hinted function's index to a tuple of
+    :class:`BranchHint`, in body order, as the branch hint section gives them. Custom sections never
+    make a module malformed or invalid by default, so a hint section that is
+    malformed, misplaced or names anything but ``if``/``br_if`` is dropped as
+    a whole: ``branch_hints`` is then empty and ``branch_hint_error`` says
+    why (see :mod:`engine.binary.hints`).
     """
 
     types: list[SubType] = field(default_factory=list)
@@ -144,6 +164,8 @@ class Module:
     datas: list[Data] = field(default_factory=list)
     data_count: Optional[int] = None
     customs: list[CustomSection] = field(default_factory=list)
+    branch_hints: dict[int, tuple[BranchHint, ...]] = field(default_factory=dict)
+    branch_hint_error: Optional[str] = None
 
     def imports_of(self, kind: ExternKind) -> list[Import]:
         """The imports of one kind, in order."""

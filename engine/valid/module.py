@@ -270,7 +270,8 @@ def _mem(info: ModuleInfo, x: int) -> MemType:
     return info.mems[x]
 
 
-def validate_module(module: Module, features: Optional[Iterable[str]] = None) -> ModuleInfo:
+def validate_module(module: Module, features: Optional[Iterable[str]] = None,
+                    strict_custom: bool = False) -> ModuleInfo:
     """Validate a decoded module; return its :class:`ModuleInfo`.
 
     ``features`` is a collection of proposal names (see
@@ -282,13 +283,46 @@ def validate_module(module: Module, features: Optional[Iterable[str]] = None) ->
     other exception escapes for a module the decoder can produce (a module
     assembled by hand with ill-shaped parts also gets an InvalidError). A
     bad ``features`` argument is a :class:`~engine.errors.UsageError`.
+
+    Branch hints (``module.branch_hints``) must name ``if`` or ``br_if``
+    instructions; when one does not, the hints are dropped (noted in
+    ``module.branch_hint_error``), or with ``strict_custom`` the module is
+    invalid (see :mod:`engine.binary.hints`).
     """
     rules = None if features is None else valid_rules(features)
     try:
-        return _validate(module, rules)
+        info = _validate(module, rules)
+        if module.branch_hints:
+            _check_branch_hints(module, strict_custom)
+        return info
     except InvalidError:
         raise
     except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
         raise InvalidError(f"malformed module structure: {type(exc).__name__}: {exc}") from exc
     except RecursionError as exc:
         raise InvalidError("module too deeply nested to validate") from exc
+
+
+#: The instructions a branch hint may stand on.
+_HINTED = frozenset({Op.IF, Op.BR_IF})
+
+
+def _check_branch_hints(module: Module, strict: bool) -> None:
+    first = len(module.imports_of(ExternKind.FUNC))
+    funcs = module.funcs
+    problem = None
+    for funcidx, hints in module.branch_hints.items():
+        k = funcidx - first
+        body = funcs[k].body if 0 <= k < len(funcs) else ()
+        for h in hints:
+            if not (0 <= h.index < len(body) and body[h.index][0] in _HINTED):
+                problem = f"the instruction at offset {h.offset} of function {funcidx} is not an if or br_if"
+                break
+        if problem:
+            break
+    if problem is None:
+        return
+    if strict:
+        raise InvalidError(f"invalid branch hint: {problem}")
+    module.branch_hints = {}
+    module.branch_hint_error = problem

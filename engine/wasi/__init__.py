@@ -26,7 +26,7 @@ directories (see :mod:`engine.wasi.sandbox`: escapes fail with
 engine wraps in a ``Trap`` whose ``__cause__`` it is; :func:`run_start` and
 :func:`run_command` turn it back into the exit status
 (:func:`exit_code_of` does it for other callers). Host functions access the
-guest memory through ``Memory.data`` (the memory's bytearray) with their own
+guest memory through ``Memory.data`` (the memory's bytes) with their own
 bounds checks. Sockets are not provided (``sock_*`` answer ``NOTSOCK``), nor
 are signals (``proc_raise`` answers ``NOTSUP``). POSIX hosts only: the
 sandbox is built on the ``*at`` system calls.

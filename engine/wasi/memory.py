@@ -1,8 +1,8 @@
 """Bounds-checked access to the guest's linear memory.
 
-Host functions work on ``Memory.data`` (the memory's ``bytearray``, which
-only ever grows in place) directly rather than through ``Memory.read`` /
-``Memory.write``: a WASI call makes several small accesses, and each API
+Host functions work on ``Memory.data`` (the memory's bytes, fetched anew
+for each call, as growth may replace them) directly rather than through
+``Memory.read`` / ``Memory.write``: a WASI call makes several small accesses, and each API
 call would copy and re-check. Every access is checked here; a pointer the
 guest got wrong becomes ``Errno.FAULT``, never a Python exception.
 """

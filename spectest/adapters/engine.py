@@ -189,9 +189,10 @@ class EngineSession:
                 self.engine, self.store = parent.engine, parent.store
                 self.spectest = parent.spectest
             else:
-                config = engine.Config()
-                if disabled:
-                    config = engine.Config(features=set(config.features) - set(disabled))
+                # the assert_*_custom commands check the custom sections the
+                # engine reads, which it only rejects when asked to
+                features = set(engine.Config().features) - set(disabled) if disabled else None
+                config = engine.Config(features=features, strict_custom_sections=True)
                 self.engine = engine.Engine(config)
                 self.store = engine.Store(self.engine)
                 self.spectest = {item.name: self._host_item(item) for item in SPECTEST}
@@ -321,7 +322,8 @@ class EngineAdapter:
 
     name = "engine"
     reads_text = True
-    # the text parser checks @custom, @name and branch-hint annotations
+    # the text parser checks @custom, @name and branch-hint annotations; the
+    # session's Config(strict_custom_sections=True) checks branch hint sections
     checks_custom = True
     #: every proposal of the suite (the engine's Config switches them)
     claims: frozenset[str] = frozenset(PROPOSALS) - frozenset(

@@ -265,21 +265,24 @@ class ProcessAdapter:
         """Whether the driver said it reads the text format."""
         return bool(self._hello.get("reads_text", False))
 
-    @property
-    def claims(self) -> frozenset[str]:
-        """The proposals the driver said its engine claims."""
+    def _ensure_hello(self) -> None:
+        """Start the driver, if it is not running, for its ``hello``."""
         if not self._hello:
             try:
                 self._child = self._child or self._start()
             except ProcessFailure:
-                return frozenset()
+                pass
+
+    @property
+    def claims(self) -> frozenset[str]:
+        """The proposals the driver said its engine claims."""
+        self._ensure_hello()
         claims = self._hello.get("claims", [])
         return frozenset(c for c in claims if isinstance(c, str)) if isinstance(claims, list) else frozenset()
 
     def version(self) -> str:
         """The engine's own description from ``hello``."""
-        if not self._hello:
-            self.claims  # noqa: B018 - starts the child for its hello
+        self._ensure_hello()
         return str(self._hello.get("engine", self.name))
 
     def session(self, disabled: frozenset[str] = frozenset()) -> ProcessSession:

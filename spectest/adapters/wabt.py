@@ -71,6 +71,7 @@ _KINDS = {"module", "register", "action", "assert_return", "assert_trap", "asser
           "assert_uninstantiable"}
 _VERDICT = re.compile(r"^script\.wast:(\d+): (.*)$")
 _PASSED = re.compile(r"^assert_\w+ passed")
+_PATH = re.compile(r"[^\s\"]*/([^/\s\"]+\.wasm)")
 _TOTAL = re.compile(r"^(\d+)/(\d+) tests passed\.$")
 
 
@@ -132,7 +133,7 @@ class WabtAdapter:
                 out["module"] = "$" + cmd.action.module
             out["field"] = cmd.action.field
             if cmd.action.kind == "invoke":
-                out["args"] = action.get("args") or []
+                out["args"] = [_unsigned(v) for v in action.get("args") or []]
             entry["action"] = out
         expected = raw.get("expected") or []
         either = raw.get("either")
@@ -141,19 +142,24 @@ class WabtAdapter:
             either, expected = expected[0].get("values"), []
         if cmd.kind == "assert_return":
             if either is not None:
-                entry["either"] = either
+                entry["either"] = [_unsigned(v) for v in either]
             else:
-                entry["expected"] = expected
-        if cmd.text is not None or cmd.kind.startswith("assert_") and cmd.kind != "assert_return":
+                entry["expected"] = [_unsigned(v) for v in expected]
+        if cmd.kind.startswith("assert_") and cmd.kind not in ("assert_return", "assert_exception"):
             entry["text"] = cmd.text or ""
         if cmd.kind in ("action", "assert_trap", "assert_exhaustion", "assert_exception"):
-            entry["expected"] = []   # result types: spectest-interp does not need them
+            # the result types, as wast2json writes them (wasm-tools does not)
+            entry["expected"] = [{"type": v["type"]} for v in expected
+                                 if isinstance(v, dict) and isinstance(v.get("type"), str)]
         if cmd.module is not None and cmd.kind != "module":
             entry["module_type"] = "binary"
         values = [*(entry.get("expected") or []), *(entry.get("either") or []),
                   *((entry.get("action") or {}).get("args") or [])]
         if not all(isinstance(v, dict) and v.get("type") in _VALUE_TYPES
                    and not isinstance(v.get("value"), dict) for v in values):
+            return None, "wabt-value-form"
+        if cmd.kind == "assert_return" and any("value" not in v for v in values):
+            # "any non-null reference of this type" (wasm-tools): no wast2json spelling
             return None, "wabt-value-form"
         return entry, None
 
@@ -211,7 +217,8 @@ class WabtAdapter:
         if not entries:
             return {}, None
         path = tmp / "script.json"
-        path.write_text(json.dumps({"source_filename": "script.wast", "commands": entries}))
+        path.write_text(wabt_json({"source_filename": "script.wast", "commands": entries}),
+                        encoding="utf-8")
         try:
             proc = subprocess.run([self.tool, *self._flags(disabled), str(path)],
                                   capture_output=True, text=True, errors="replace",
@@ -223,7 +230,9 @@ class WabtAdapter:
         for line in proc.stdout.splitlines():
             m = _VERDICT.match(line)
             if m and not _PASSED.match(m.group(2)):
-                verdicts.setdefault(int(m.group(1)), m.group(2)[:400])
+                # module files by their own name: the cache path says nothing
+                message = _PATH.sub(r"\1", m.group(2))
+                verdicts.setdefault(int(m.group(1)), message[:400])
                 continue
             t = _TOTAL.match(line.strip())
             if t:
@@ -237,6 +246,54 @@ class WabtAdapter:
             return verdicts, (last + 1, f"spectest-interp counted {counted - passed} failures "
                                         f"but reported {len(verdicts)}")
         return verdicts, None
+
+
+def _string(text: str) -> str:
+    out = ['"']
+    for ch in text:
+        if ch in '"\\' or ord(ch) < 0x20 or ch == "\x7f":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def wabt_json(value: Any) -> str:
+    """JSON as wast2json writes it and spectest-interp reads it: raw UTF-8,
+    quotes, backslashes and control characters as ``\\uXXXX`` (its reader
+    knows no other escape)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_string(str(k))}: {wabt_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(wabt_json(v) for v in value) + "]"
+    if isinstance(value, str):
+        return _string(value)
+    return json.dumps(value)
+
+
+_BITS = {"i32": 32, "i64": 64, "f32": 32, "f64": 64}
+_LANE_BITS = {"i8": 8, "i16": 16, "i32": 32, "i64": 64, "f32": 32, "f64": 64}
+
+
+def _unsigned(value: Any) -> Any:
+    """A value with its numbers as unsigned bit patterns (wasm-tools writes
+    some signed; spectest-interp reads only unsigned)."""
+    if not isinstance(value, dict):
+        return value
+
+    def fix(text: Any, bits: int) -> Any:
+        if isinstance(text, str) and text.lstrip("-").isdigit():
+            return str(int(text) & ((1 << bits) - 1))
+        return text
+
+    vtype = value.get("type")
+    if vtype in _BITS:
+        return {**value, "value": fix(value.get("value"), _BITS[vtype])}
+    if vtype == "v128" and isinstance(value.get("value"), list):
+        bits = _LANE_BITS.get(str(value.get("lane_type")), 32)
+        return {**value, "value": [fix(v, bits) for v in value["value"]]}
+    return value
 
 
 def _uses(cmd: Command) -> Optional[str]:
