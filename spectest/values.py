@@ -429,6 +429,8 @@ _TYPE_ONLY = {
     "anyref": (RefKind.ANY, False, "anyref"),
     "eqref": (RefKind.ANY, True, "anyref"),
     "i31ref": (RefKind.I31, False, "anyref"),
+    # wasm-tools writes ``(ref.i31_shared)`` (shared-everything-threads) so
+    "i31refshared": (RefKind.I31, False, "anyref"),
     "structref": (RefKind.STRUCT, False, "anyref"),
     "arrayref": (RefKind.ARRAY, False, "anyref"),
     "exnref": (RefKind.EXN, False, "exnref"),

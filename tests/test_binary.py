@@ -17,7 +17,7 @@ from engine.binary.locals import MAX_LOCALS
 from engine.errors import MalformedError, UsageError
 from engine.text.encode import sleb, uleb
 from engine.syntax import DECODE, Imm, Op, SegmentMode
-from engine.syntax.opcodes import CatchKind
+from engine.syntax.opcodes import CatchKind, MemoryOrder
 from engine.syntax.types import (
     ANYREF,
     EXTERNREF,
@@ -365,8 +365,11 @@ def test_table_types_and_initialisers():
     assert m.tables[1].type == TableType(Limits(0, 2**33), EXTERNREF, addr64=True)
     assert m.tables[2].type.elem == RefType(False, AbsHeapType.FUNC)
     assert m.tables[2].init == ((Op.REF_FUNC, 0), (Op.END,))
-    for bad_flags in (b"\x02", b"\x08", b"\x81"):
+    for bad_flags in (b"\x08", b"\x81"):
         malformed(module(section(4, vec([b"\x70" + bad_flags + b"\x00\x00"]))), "malformed limits flags")
+    # bit 1: a shared table (shared-everything-threads)
+    shared = decode_module(module(section(4, vec([b"\x65\x70\x03\x01\x02"]))))
+    assert shared.tables[0].type == TableType(Limits(1, 2), RefType(True, AbsHeapType.SHARED_FUNC), shared=True)
     malformed(module(section(4, vec([b"\x40\x01\x70\x00\x00\x41\x00\x0b"]))), "malformed table")
     malformed(module(section(4, vec([b"\x7f\x00\x00"]))), "malformed reference type")
 
@@ -392,7 +395,10 @@ def test_imports_of_every_kind():
     assert m.imports[3].desc == GlobalType(I32, True)
     assert m.imports[4].desc == TagType(0)
     malformed(module(section(2, vec([name("m") + name("x") + b"\x05\x00"]))), "malformed import kind")
-    malformed(module(section(2, vec([name("m") + name("g") + b"\x03\x7f\x02"]))), "malformed mutability")
+    malformed(module(section(2, vec([name("m") + name("g") + b"\x03\x7f\x04"]))), "malformed mutability")
+    # bit 1: a shared global (shared-everything-threads)
+    shared = decode_module(module(section(2, vec([name("m") + name("g") + b"\x03\x7f\x03"]))))
+    assert shared.imports[0].desc == GlobalType(I32, True, True)
     malformed(module(section(2, vec([name("m") + name("e") + b"\x04\x01\x00"]))), "malformed tag")
 
 
@@ -623,6 +629,12 @@ for _shape in (Imm.LABEL, Imm.FUNC, Imm.LOCAL, Imm.GLOBAL, Imm.TABLE, Imm.MEM, I
 for _shape in (Imm.DATA_MEM, Imm.MEM_MEM, Imm.ELEM_TABLE, Imm.TABLE_TABLE, Imm.TYPE_FIELD,
                Imm.TYPE_N, Imm.TYPE_DATA, Imm.TYPE_ELEM, Imm.TYPE_TYPE):
     IMMEDIATE_CASES[_shape] = [(uleb(1) + uleb(2), (1, 2)), (uleb(300) + uleb(0), (300, 0))]
+
+for _shape in (Imm.ORDER_GLOBAL, Imm.ORDER_TABLE, Imm.ORDER_TYPE):
+    IMMEDIATE_CASES[_shape] = [(b"\x00" + uleb(2), (MemoryOrder.SEQ_CST, 2)),
+                               (b"\x01" + uleb(300), (MemoryOrder.ACQ_REL, 300))]
+IMMEDIATE_CASES[Imm.ORDER_FIELD] = [(b"\x00" + uleb(1) + uleb(2), (MemoryOrder.SEQ_CST, 1, 2)),
+                                    (b"\x01" + uleb(300) + uleb(0), (MemoryOrder.ACQ_REL, 300, 0))]
 
 _STRUCTURE = {Op.ELSE, Op.END, Op.CATCH, Op.CATCH_ALL, Op.DELEGATE}
 _OPENS_BLOCK = {Imm.BLOCKTYPE, Imm.TRY_TABLE}

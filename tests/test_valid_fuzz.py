@@ -7,7 +7,7 @@ import random
 
 from engine.errors import InvalidError
 from engine.syntax import Data, Elem, Func, Global, Module, SegmentMode, Table
-from engine.syntax.opcodes import IMMEDIATES, CatchKind, Imm, Op
+from engine.syntax.opcodes import IMMEDIATES, CatchKind, Imm, MemoryOrder, Op
 from engine.syntax.types import (
     ANYREF,
     F32,
@@ -40,7 +40,8 @@ TYPES = [
     SubType(True, (1,), StructType((FieldType(I32, True), FieldType(PackedType.I8, False), FieldType(ANYREF, True)))),
 ]
 VALTYPES = [I32, I64, F32, V128, FUNCREF, ANYREF, RefType(False, 1), RefType(True, 2), None, 0]
-HEAPS = [AbsHeapType.ANY, AbsHeapType.FUNC, AbsHeapType.EXTERN, AbsHeapType.NONE, 0, 1, 2, 4, 9]
+HEAPS = [AbsHeapType.ANY, AbsHeapType.FUNC, AbsHeapType.EXTERN, AbsHeapType.NONE, AbsHeapType.SHARED_EQ,
+         AbsHeapType.SHARED_NOFUNC, 0, 1, 2, 4, 9]
 OPS = list(Op)
 
 
@@ -72,6 +73,10 @@ def immediates(rng: random.Random, op: Op) -> tuple:
         Imm.TRY_TABLE: lambda: (rng.choice(VALTYPES), tuple(
             (k, s() if k in (CatchKind.CATCH, CatchKind.CATCH_REF) else None, s())
             for k in rng.sample(list(CatchKind), rng.randrange(3)))),
+        Imm.ORDER_GLOBAL: lambda: (rng.choice(list(MemoryOrder)), s()),
+        Imm.ORDER_TABLE: lambda: (rng.choice(list(MemoryOrder)), s()),
+        Imm.ORDER_TYPE: lambda: (rng.choice(list(MemoryOrder)), s()),
+        Imm.ORDER_FIELD: lambda: (rng.choice(list(MemoryOrder)), s(), s()),
     }
     maker = table.get(kind)
     if maker is not None:

@@ -103,24 +103,29 @@ def _valtypes(types: Iterable, what: str) -> tuple:
 class FuncType(metaclass=_Facade):
     """``FuncType(params, results)`` with sequences of value types: an
     :class:`engine.syntax.types.FuncType`, so it compares equal to the types
-    the engine reports (``params`` and ``results`` are tuples)."""
+    the engine reports (``params`` and ``results`` are tuples).
+    ``shared=True`` makes a shared function type (shared-everything-threads;
+    an extension of wasmtime-py's API)."""
 
     _made = (_t.FuncType,)
 
-    def __new__(cls, params: Iterable = (), results: Iterable = ()) -> _t.FuncType:  # type: ignore[misc]
-        return _t.FuncType(_valtypes(params, "params"), _valtypes(results, "results"))
+    def __new__(cls, params: Iterable = (), results: Iterable = (), *,  # type: ignore[misc]
+                shared: bool = False) -> _t.FuncType:
+        return _t.FuncType(_valtypes(params, "params"), _valtypes(results, "results"), bool(shared))
 
 
 class GlobalType(metaclass=_Facade):
     """``GlobalType(valtype, mutable=False)``: the type of a global,
-    ``content`` (its value type) and ``mutable``."""
+    ``content`` (its value type) and ``mutable``; ``shared=True``: a shared
+    global (shared-everything-threads)."""
 
     _made = (_t.GlobalType,)
 
-    def __new__(cls, valtype: _t.ValType, mutable: bool = False) -> _t.GlobalType:  # type: ignore[misc]
+    def __new__(cls, valtype: _t.ValType, mutable: bool = False, *,  # type: ignore[misc]
+                shared: bool = False) -> _t.GlobalType:
         if not isinstance(valtype, _VALUE_TYPES):
             raise UsageError(f"expected a ValType, got {valtype!r}")
-        return _t.GlobalType(valtype, bool(mutable))
+        return _t.GlobalType(valtype, bool(mutable), bool(shared))
 
 
 class MemoryType(metaclass=_Facade):
@@ -167,17 +172,18 @@ def _memory_type(limits: Any, maximum: Any, shared: bool, page_size_log2: int,
 class TableType(metaclass=_Facade):
     """The type of a table. wasmtime-py's ``TableType(valtype,
     Limits(min, max))`` or the engine's ``TableType(element, minimum,
-    maximum=None, table64=False)``; the element type is a reference type."""
+    maximum=None, table64=False, shared=False)``; the element type is a
+    reference type; ``shared``: a shared table (shared-everything-threads)."""
 
     _made = (_t.TableType,)
 
     def __new__(cls, element: _t.RefType, limits: Any, maximum: Optional[int] = None, *,  # type: ignore[misc]
-                table64: bool = False) -> _t.TableType:
+                table64: bool = False, shared: bool = False) -> _t.TableType:
         if not isinstance(element, _t.RefType):
             raise UsageError(f"a table holds references, not {element!r}")
         lim = limits if isinstance(limits, _t.Limits) else _t.Limits(limits, maximum)
         _check_limits(lim, (1 << (64 if table64 else 32)) - 1, "table")
-        return _t.TableType(lim, element, table64)
+        return _t.TableType(lim, element, table64, bool(shared))
 
 
 def _check_limits(lim: _t.Limits, largest: int, what: str) -> None:

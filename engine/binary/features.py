@@ -32,6 +32,10 @@ function-references       non-null and indexed reference types; table
                           of function indices have type funcref again
 gc                        struct, array, sub and recursive types ("malformed
                           definition type"); the GC heap types
+shared-everything-threads shared composite types ("malformed definition
+                          type"), shared heap types, shared globals
+                          ("malformed mutability"), shared tables
+                          ("malformed limits flags")
 custom-descriptors        ``describes``/``descriptor`` clauses ("malformed
                           definition type"); exact reference types (also
                           ``ref.null (exact ht)``) and exact function imports
@@ -88,6 +92,7 @@ from .proposals import (
     MEMORY64,
     MULTI_MEMORY,
     REFERENCE_TYPES,
+    SHARED_EVERYTHING,
     THREADS,
     cached_rules,
     heap_missing,
@@ -99,7 +104,7 @@ from .proposals import (
     val_missing,
 )
 from .sections import FULL_RULES, ORDER, READERS, DecodeState, SectionRules
-from .types import ADDR64, HAS_MAX, PAGE_SIZE, SHARED
+from .types import ADDR64, HAS_MAX, PAGE_SIZE, SHARED_FLAG
 
 _REF_FUNC = RefType(False, AbsHeapType.FUNC)
 _COMP_NAMES = {StructType: "a struct type", ArrayType: "an array type"}
@@ -124,7 +129,9 @@ def _rules(enabled: frozenset[str]) -> SectionRules:
     mem_flags = HAS_MAX
     table_flags = HAS_MAX
     if THREADS in enabled:
-        mem_flags |= SHARED
+        mem_flags |= SHARED_FLAG
+    if SHARED_EVERYTHING in enabled:
+        table_flags |= SHARED_FLAG
     if MEMORY64 in enabled:
         mem_flags |= ADDR64
         table_flags |= ADDR64
@@ -288,8 +295,11 @@ def _check_types(module: Module, enabled: frozenset[str]) -> None:
         for _, group in module.rec_groups:
             if len(group.subtypes) > 1:
                 raise _fail(msg.TYPE_FORM, "a recursion group", GC)
+    shared_ok = SHARED_EVERYTHING in enabled
     for sub in module.types:
         comp = sub.comp
+        if comp.shared and not shared_ok:
+            raise _fail(msg.TYPE_FORM, "a shared composite type", SHARED_EVERYTHING)
         if not gc:
             if type(comp) is not FuncType:
                 raise _fail(msg.TYPE_FORM, _COMP_NAMES.get(type(comp), "a composite type"), GC)
@@ -311,10 +321,16 @@ def _check_types(module: Module, enabled: frozenset[str]) -> None:
                     _check_val(f.storage, enabled)
 
 
+def _check_global_type(gt, enabled: frozenset[str]) -> None:
+    if gt.shared and SHARED_EVERYTHING not in enabled:
+        raise _fail(msg.MUTABILITY, "a shared global", SHARED_EVERYTHING)
+    _check_val(gt.valtype, enabled)
+
+
 def _check_imports(module: Module, enabled: frozenset[str]) -> None:
     for imp in module.imports:
         if imp.kind == ExternKind.GLOBAL:
-            _check_val(imp.desc.valtype, enabled)
+            _check_global_type(imp.desc, enabled)
         elif imp.kind == ExternKind.TABLE:
             _check_table_elem(imp.desc.elem, enabled)
 
@@ -327,7 +343,7 @@ def _check_tables(module: Module, enabled: frozenset[str]) -> None:
 
 def _check_globals(module: Module, enabled: frozenset[str]) -> None:
     for g in module.globals:
-        _check_val(g.type.valtype, enabled)
+        _check_global_type(g.type, enabled)
         _check_expr(g.init, enabled)
 
 

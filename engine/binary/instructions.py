@@ -20,14 +20,14 @@ from __future__ import annotations
 from typing import Callable, NamedTuple, Optional
 
 from ..errors import MalformedError
-from ..syntax.opcodes import DECODE, PREFIXES, CatchKind, Imm, Op
+from ..syntax.opcodes import DECODE, IMMEDIATES, PREFIXES, CatchKind, Imm, MemoryOrder, Op
 from ..syntax.types import RefType
 from . import messages as msg
 from .leb128 import i32 as _i32
 from .leb128 import i64 as _i64
 from .leb128 import s33, u32, u64
 from .proposals import CODE_NEEDS
-from .types import REF, REF_NULL, VALTYPE_BYTE, count, heaptype, reftype_after, valtype
+from .types import REF, REF_NULL, SHARED, VALTYPE_BYTE, count, heaptype, valtype
 
 Instr = tuple
 #: reader(data, pos, op) -> (instruction, new pos), for one immediate shape
@@ -44,8 +44,8 @@ def blocktype(data: bytes, pos: int) -> tuple[object, int]:
     t = VALTYPE_BYTE.get(b)
     if t is not None:
         return t, pos + 1
-    if b == REF_NULL or b == REF:
-        return reftype_after(data, pos + 1, b == REF_NULL)
+    if b == REF_NULL or b == REF or b == SHARED:
+        return valtype(data, pos)
     index, pos = s33(data, pos)
     if index < 0:
         raise MalformedError(msg.BLOCKTYPE)
@@ -229,6 +229,36 @@ def _read_none(data, pos, op):
     return (op,), pos
 
 
+# shared-everything-threads: the ordering immediate is 0 (seqcst) or 1
+# (acqrel), as wasm-tools encodes it; read-modify-write instructions also
+# accept 0x11, the acqrel/acqrel pair of the overview's nibble encoding.
+_ORDERINGS = {0: MemoryOrder.SEQ_CST, 1: MemoryOrder.ACQ_REL}
+_RMW_ORDERINGS = {**_ORDERINGS, 0x11: MemoryOrder.ACQ_REL}
+_RMW_ORDERED = frozenset(op for op in Op if ".atomic.rmw." in op.text and IMMEDIATES[op] in (
+    Imm.ORDER_GLOBAL, Imm.ORDER_TABLE, Imm.ORDER_TYPE, Imm.ORDER_FIELD))
+
+
+def _ordering(data: bytes, pos: int, op: Op) -> tuple[MemoryOrder, int]:
+    b, pos = u32(data, pos)
+    order = (_RMW_ORDERINGS if op in _RMW_ORDERED else _ORDERINGS).get(b)
+    if order is None:
+        raise MalformedError(msg.ORDERING)
+    return order, pos
+
+
+def _read_ordered_index(data, pos, op):
+    order, pos = _ordering(data, pos, op)
+    x, pos = u32(data, pos)
+    return (op, order, x), pos
+
+
+def _read_ordered_field(data, pos, op):
+    order, pos = _ordering(data, pos, op)
+    x, pos = u32(data, pos)
+    y, pos = u32(data, pos)
+    return (op, order, x, y), pos
+
+
 _READERS: dict[Imm, Reader] = {
     Imm.NONE: _read_none,
     Imm.BLOCKTYPE: _read_blocktype,
@@ -269,6 +299,10 @@ _READERS: dict[Imm, Reader] = {
     Imm.TYPE_DATA: _read_two_indices,
     Imm.TYPE_ELEM: _read_two_indices,
     Imm.TYPE_TYPE: _read_two_indices,
+    Imm.ORDER_GLOBAL: _read_ordered_index,
+    Imm.ORDER_TABLE: _read_ordered_index,
+    Imm.ORDER_TYPE: _read_ordered_index,
+    Imm.ORDER_FIELD: _read_ordered_field,
 }
 
 #: Immediate shapes that name a data segment: without a data count section

@@ -27,6 +27,14 @@ Conventions:
   ``br_on_cast_fail``: their two types need a common supertype, no longer
   ``rt2 <: rt1``. Wasm 3.0's own tests assert the older rule, so the
   testsuite runs the gc scripts with this proposal off.
+* ``shared-everything-threads`` (built on threads and gc) adds shared
+  composite types, shared abstract heap types (``0x65 ht``), shared globals
+  (bit 1 of the mutability byte) and tables (bit 1 of the limits flags),
+  ``pause``, ``ref.i31_shared`` and the atomic accesses to globals, tables,
+  structs and arrays.
+* ``rounding-mode-control`` adds the float instructions with an explicit
+  rounding direction (``f32.add_ceil`` ...: prefix 0xFC, subopcodes
+  0x80-0xBB).
 * Extensions beyond the listed proposals that the engine also implements
   (compact import sections) are not switchable.
 """
@@ -38,7 +46,7 @@ from collections.abc import Iterable
 from typing import Optional
 
 from ..errors import UsageError
-from ..syntax.opcodes import DECODE, Op
+from ..syntax.opcodes import DECODE, ROUNDING_FIRST, Op
 from ..syntax.types import FUNCREF, AbsHeapType, RefType, VecType
 
 MUTABLE_GLOBAL = "mutable-global"
@@ -61,13 +69,15 @@ WIDE_ARITHMETIC = "wide-arithmetic"
 CUSTOM_PAGE_SIZES = "custom-page-sizes"
 CUSTOM_DESCRIPTORS = "custom-descriptors"
 LEGACY_EXCEPTIONS = "exception-handling-legacy"
+SHARED_EVERYTHING = "shared-everything-threads"
+ROUNDING = "rounding-mode-control"
 
 #: The switchable proposals, in the order of ``engine.runtime.store.FEATURES``.
 PROPOSALS: tuple[str, ...] = (
     MUTABLE_GLOBAL, SIGN_EXTENSION, SAT_CONVERSIONS, MULTI_VALUE, BULK_MEMORY,
     REFERENCE_TYPES, SIMD, RELAXED_SIMD, TAIL_CALL, EXTENDED_CONST, MULTI_MEMORY,
     MEMORY64, FUNCTION_REFERENCES, GC, EXCEPTIONS, THREADS, WIDE_ARITHMETIC,
-    CUSTOM_PAGE_SIZES, CUSTOM_DESCRIPTORS,
+    CUSTOM_PAGE_SIZES, CUSTOM_DESCRIPTORS, SHARED_EVERYTHING, ROUNDING,
 )
 
 #: Every name a feature set may hold.
@@ -81,6 +91,7 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     GC: (FUNCTION_REFERENCES,),
     EXCEPTIONS: (REFERENCE_TYPES,),
     CUSTOM_DESCRIPTORS: (GC,),
+    SHARED_EVERYTHING: (THREADS, GC),
 }
 
 
@@ -197,8 +208,18 @@ _ONE_BYTE: dict[int, tuple[str, ...]] = {
 _DESCRIPTOR_CODES = range(32, 39)
 
 
+#: The 0xFE subopcodes of the shared-everything-threads instructions: pause,
+#: the atomic accesses to globals, tables, structs and arrays, and the
+#: ref.i31_shared encoding of wasm-tools.
+_SHARED_EVERYTHING_CODES = frozenset({0x04, *range(0x4F, 0x73)})
+#: ref.i31_shared as the overview encodes it.
+_REF_I31_SHARED = 0x1F
+
+
 def _prefixed(prefix: int, code: int) -> tuple[str, ...]:
     if prefix == 0xFB:
+        if code == _REF_I31_SHARED:
+            return (GC, SHARED_EVERYTHING)
         # struct.new_desc .. br_on_cast_desc_eq_fail are custom descriptors'
         return (GC, CUSTOM_DESCRIPTORS) if code in _DESCRIPTOR_CODES else (GC,)
     if prefix == 0xFC:
@@ -208,9 +229,13 @@ def _prefixed(prefix: int, code: int) -> tuple[str, ...]:
             return (BULK_MEMORY,)
         if code <= 17:
             return (REFERENCE_TYPES,)  # table.grow, table.size, table.fill
+        if code >= ROUNDING_FIRST:
+            return (ROUNDING,)
         return (WIDE_ARITHMETIC,)
     if prefix == 0xFD:
         return (SIMD,) if code < 0x100 else (RELAXED_SIMD,)
+    if code in _SHARED_EVERYTHING_CODES:
+        return (THREADS, SHARED_EVERYTHING)
     return (THREADS,)
 
 
@@ -271,6 +296,10 @@ def type_name(t: object) -> str:
 def heap_missing(h: object, enabled: frozenset[str]) -> Optional[str]:
     """The disabled proposal a heap type needs, or None."""
     if type(h) is AbsHeapType:
+        if h.shared:
+            if SHARED_EVERYTHING not in enabled:
+                return SHARED_EVERYTHING
+            h = h.unshared
         if h in _GC_HEAPS:
             return None if GC in enabled else GC
         if h in _EXN_HEAPS:

@@ -31,7 +31,12 @@ from .leb128 import s33, u32, u64
 from .proposals import LIMITS_FLAG_NEEDS, needs_message
 
 #: Heap types that have a one-byte encoding.
-ABS_HEAP: dict[int, AbsHeapType] = {h.value: h for h in AbsHeapType}
+ABS_HEAP: dict[int, AbsHeapType] = {h.value: h for h in AbsHeapType if h.value < 0x100}
+
+#: shared-everything-threads: ``0x65 ht`` is ``(shared ht)`` for an abstract
+#: heap type, in heap type and value type positions (the value type is the
+#: nullable shorthand), and ``0x65 comptype`` a shared composite type.
+SHARED = 0x65
 
 #: Value types that are a single byte: numbers, vectors and the nullable
 #: abstract reference shorthands (``funcref`` is 0x70, ...).
@@ -56,11 +61,23 @@ STRUCT = 0x5F
 FUNC = 0x60
 
 
+def _shared_abs(data: bytes, pos: int, message: str) -> tuple[AbsHeapType, int]:
+    """``(shared ht)``: the abstract heap type after the 0x65 at ``pos``."""
+    h = ABS_HEAP.get(data[pos + 1])
+    if h is None:
+        raise MalformedError(message)
+    return h.as_shared, pos + 2
+
+
 def heaptype(data: bytes, pos: int) -> tuple[object, int]:
-    """An abstract heap type (one byte) or a type index (non-negative s33)."""
-    h = ABS_HEAP.get(data[pos])
+    """An abstract heap type (one byte, or ``0x65`` and one byte for a
+    shared one) or a type index (non-negative s33)."""
+    b = data[pos]
+    h = ABS_HEAP.get(b)
     if h is not None:
         return h, pos + 1
+    if b == SHARED:
+        return _shared_abs(data, pos, msg.HEAPTYPE)
     index, pos = s33(data, pos)
     if index < 0:
         raise MalformedError(msg.HEAPTYPE)
@@ -83,6 +100,9 @@ def reftype(data: bytes, pos: int) -> tuple[RefType, int]:
         return reftype_after(data, pos + 1, b == REF_NULL)
     h = ABS_HEAP.get(b)
     if h is None:
+        if b == SHARED:
+            h, pos = _shared_abs(data, pos, msg.REFTYPE)
+            return RefType(True, h), pos
         raise MalformedError(msg.REFTYPE)
     return VALTYPE_BYTE[b], pos + 1
 
@@ -95,6 +115,9 @@ def valtype(data: bytes, pos: int) -> tuple[object, int]:
         return t, pos + 1
     if b == REF_NULL or b == REF:
         return reftype_after(data, pos + 1, b == REF_NULL)
+    if b == SHARED:
+        h, pos = _shared_abs(data, pos, msg.VALTYPE)
+        return RefType(True, h), pos
     raise MalformedError(msg.VALTYPE)
 
 
@@ -134,7 +157,7 @@ def fieldtype(data: bytes, pos: int) -> tuple[FieldType, int]:
     storage = _PACKED.get(b)
     if storage is not None:
         pos += 1
-    elif b in VALTYPE_BYTE or b == REF_NULL or b == REF:
+    elif b in VALTYPE_BYTE or b == REF_NULL or b == REF or b == SHARED:
         storage, pos = valtype(data, pos)
     else:
         raise MalformedError(msg.STORAGE_TYPE)
@@ -143,23 +166,27 @@ def fieldtype(data: bytes, pos: int) -> tuple[FieldType, int]:
 
 
 def comptype(data: bytes, pos: int) -> tuple[object, int]:
-    """A function, struct or array type."""
+    """A function, struct or array type, ``0x65``-prefixed when shared."""
     form = data[pos]
     pos += 1
+    shared = form == SHARED
+    if shared:
+        form = data[pos]
+        pos += 1
     if form == FUNC:
         params, pos = resulttype(data, pos)
         results, pos = resulttype(data, pos)
-        return FuncType(params, results), pos
+        return FuncType(params, results, shared), pos
     if form == STRUCT:
         n, pos = count(data, pos)
         fields = []
         for _ in range(n):
             f, pos = fieldtype(data, pos)
             fields.append(f)
-        return StructType(tuple(fields)), pos
+        return StructType(tuple(fields), shared), pos
     if form == ARRAY:
         f, pos = fieldtype(data, pos)
-        return ArrayType(f), pos
+        return ArrayType(f, shared), pos
     raise MalformedError(msg.TYPE_FORM)
 
 
@@ -202,12 +229,13 @@ def rectype(data: bytes, pos: int) -> tuple[RecType, int]:
     return RecType((st,)), pos
 
 
-# Limits flags: bit 0 a maximum follows, bit 1 shared (threads), bit 2 64-bit
-# addresses (memory64/table64), bit 3 a page size follows (custom page sizes).
-HAS_MAX, SHARED, ADDR64, PAGE_SIZE = 1, 2, 4, 8
+# Limits flags: bit 0 a maximum follows, bit 1 shared (threads; for tables
+# shared-everything-threads), bit 2 64-bit addresses (memory64/table64), bit 3
+# a page size follows (custom page sizes).
+HAS_MAX, SHARED_FLAG, ADDR64, PAGE_SIZE = 1, 2, 4, 8
 #: The limits flags the full format allows for memories and for tables.
-MEMORY_FLAGS = HAS_MAX | SHARED | ADDR64 | PAGE_SIZE
-TABLE_FLAGS = HAS_MAX | ADDR64
+MEMORY_FLAGS = HAS_MAX | SHARED_FLAG | ADDR64 | PAGE_SIZE
+TABLE_FLAGS = HAS_MAX | SHARED_FLAG | ADDR64
 
 
 def _limits(data: bytes, pos: int, allowed: int, full: int) -> tuple[int, Limits, int]:
@@ -229,7 +257,7 @@ def _limits(data: bytes, pos: int, allowed: int, full: int) -> tuple[int, Limits
 def _limits_message(bad: int, full: int) -> str:
     # Bits that the full format knows were left out by the feature set.
     if bad & ~full == 0 and bad in LIMITS_FLAG_NEEDS:
-        flag = {SHARED: "the shared flag", ADDR64: "the 64-bit address flag",
+        flag = {SHARED_FLAG: "the shared flag", ADDR64: "the 64-bit address flag",
                 PAGE_SIZE: "the page size flag"}[bad]
         return needs_message(msg.LIMITS, LIMITS_FLAG_NEEDS[bad], flag)
     return msg.LIMITS
@@ -246,7 +274,7 @@ def memtype(data: bytes, pos: int, allowed: int = MEMORY_FLAGS) -> tuple[MemType
         # even fit in 64 bits is not a page size at all.
         if page_size_log2 >= 64:
             raise MalformedError(msg.PAGE_SIZE)
-    return MemType(limits, bool(flags & SHARED), bool(flags & ADDR64), page_size_log2), pos
+    return MemType(limits, bool(flags & SHARED_FLAG), bool(flags & ADDR64), page_size_log2), pos
 
 
 def tabletype(data: bytes, pos: int, allowed: int = TABLE_FLAGS) -> tuple[TableType, int]:
@@ -254,14 +282,17 @@ def tabletype(data: bytes, pos: int, allowed: int = TABLE_FLAGS) -> tuple[TableT
     malformed)."""
     elem, pos = reftype(data, pos)
     flags, limits, pos = _limits(data, pos, allowed, TABLE_FLAGS)
-    return TableType(limits, elem, bool(flags & ADDR64)), pos
+    return TableType(limits, elem, bool(flags & ADDR64), bool(flags & SHARED_FLAG)), pos
 
 
 def globaltype(data: bytes, pos: int) -> tuple[GlobalType, int]:
-    """Value type, then mutability."""
+    """Value type, then the flags byte: bit 0 mutable, bit 1 shared
+    (shared-everything-threads)."""
     t, pos = valtype(data, pos)
-    mutable, pos = mutability(data, pos)
-    return GlobalType(t, mutable), pos
+    b = data[pos]
+    if b > 3:
+        raise MalformedError(msg.MUTABILITY)
+    return GlobalType(t, bool(b & 1), bool(b & 2)), pos + 1
 
 
 def tagtype(data: bytes, pos: int) -> tuple[TagType, int]:

@@ -171,10 +171,12 @@ def _make_globals() -> dict:
         OUT_OF_FUEL=_trap(TrapCode.OUT_OF_FUEL),
         INTERRUPT=_trap(TrapCode.INTERRUPT),
         ATOMIC_RMW=atomics.atomic_rmw, ATOMIC_CMPXCHG=atomics.atomic_cmpxchg,
+        ATOMIC_STORE=atomics.atomic_store,
         ATOMIC_WAIT=atomics.atomic_wait, ATOMIC_NOTIFY=atomics.atomic_notify,
     )
     for name, fn in atomics.RMW_OPS.items():
         g[f"RMW_{name.upper()}"] = fn
+    g.update(atomics.SHARED_HELPERS)
 
     g.update(
         MK_STRUCT=gc.mk_struct, MK_ARRAY=gc.mk_array, ARRAY_NEW=gc.array_new,

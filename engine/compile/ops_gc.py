@@ -41,6 +41,10 @@ def _packed_text(e: _Entry, storage) -> str:
 
 def _nonnull(self: Translator, e: _Entry) -> str:
     r = self.atom(e)
+    if r == "None":
+        # a literal null: CPython warns when it sees ``None[0]`` compiled
+        r = self.temp()
+        self.emit(f"{r} = None")
     self.emit(f"if {r} is None: NULL_REF()")
     return r
 

@@ -209,12 +209,11 @@ def _atomic_load(self: Translator, ins, pc):
 
 
 def _atomic_store(self: Translator, ins, pc):
-    name = ins[0].name
-    plain = Op[name.replace("_ATOMIC", "")]
-    m = self.ctx.use(f"M{ins[3]}")
+    # under the memory's lock, as read-modify-writes are (engine.runtime.atomics)
+    mi = self.ctx.use(f"MI{ins[3]}")
     v = self.pop()
-    a = _aligned_address(self, ins, _atomic_size(name))
-    self.emit(_STORES[plain].format(m=m, a=a, v=v.text))
+    addr = _address(self, self.pop(), ins[2])
+    self.emit(f"ATOMIC_STORE({mi}, {addr}, {_atomic_size(ins[0].name)}, {v.text})")
 
 
 def _atomic_rmw(self: Translator, ins, pc):

@@ -1117,4 +1117,4 @@ def _ref_func(self: Translator, ins, pc):
 
 
 # the instruction families, each in its own module, register their handlers
-from . import ops_calls, ops_exceptions, ops_gc, ops_memory, ops_simd  # noqa: E402,F401
+from . import ops_calls, ops_exceptions, ops_gc, ops_memory, ops_shared, ops_simd  # noqa: E402,F401

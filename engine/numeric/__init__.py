@@ -58,6 +58,13 @@ NaN results follow the spec: canonical when every NaN operand is canonical,
 otherwise an arithmetic (quiet) NaN, deterministically. ``abs``, ``neg`` and
 ``copysign`` change the sign bit only and keep every payload.
 
+Rounding directions
+-------------------
+
+The rounding-mode-control instructions (``f32.add_ceil`` ...) round the
+exact result toward +inf, -inf or zero: :mod:`engine.numeric.rounding`
+says how each one is made exact.
+
 Tables for the translator
 -------------------------
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 from ..syntax.opcodes import Op
-from . import convert, floatbits, floatops, intops
+from . import convert, floatbits, floatops, intops, rounding
 
 __all__ = ["SCALAR_OPS", "HELPERS"]
 
@@ -207,6 +207,8 @@ def _build() -> dict[Op, str]:
             table[Op[f"F{n}_{name}"]] = template
     for name, template in _conversions().items():
         table[Op[name]] = template
+    for name, template in rounding.templates().items():
+        table[Op[name]] = template
     return table
 
 
@@ -249,4 +251,5 @@ HELPERS: dict[str, object] = {
     "i64_sub128": intops.i64_sub128,
     "i64_mul_wide_s": intops.i64_mul_wide_s,
     "i64_mul_wide_u": intops.i64_mul_wide_u,
+    **rounding.HELPERS,
 }

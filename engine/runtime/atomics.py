@@ -1,8 +1,10 @@
 """Atomic memory accesses and wait/notify (the threads proposal).
 
-Plain aligned loads and stores are single ``struct`` calls, which CPython
-runs without switching threads, so they are atomic as they are; the
-read-modify-write instructions hold the memory's lock. ``memory.atomic.wait``
+Aligned atomic loads are single ``struct`` calls, which CPython runs without
+switching threads, so they are atomic as they are; atomic stores and the
+read-modify-write instructions hold the memory's lock (a store that did not
+could land between the read and the write of a read-modify-write and be
+lost). ``memory.atomic.wait``
 blocks the calling Python thread on a per-address queue until a
 ``memory.atomic.notify`` from another thread wakes it or the timeout passes.
 """
@@ -10,6 +12,7 @@ blocks the calling Python thread on a per-address queue until a
 from __future__ import annotations
 
 import threading
+import time
 from typing import Callable
 
 from ..errors import Trap, TrapCode
@@ -49,6 +52,15 @@ def atomic_rmw(mem, a: int, size: int, op: Callable[[int, int], int], v: int) ->
         old = int.from_bytes(data[a:a + size], "little")
         data[a:a + size] = (op(old, v & mask) & mask).to_bytes(size, "little")
     return old
+
+
+def atomic_store(mem, a: int, size: int, v: int) -> None:
+    """An atomic store of the low ``size`` bytes of ``v``: under the memory's
+    lock, so that no read-modify-write running at the same time loses it."""
+    data = _check(mem, a, size)
+    b = (v & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+    with mem.lock:
+        data[a:a + size] = b
 
 
 def atomic_cmpxchg(mem, a: int, size: int, expected: int, replacement: int) -> int:
@@ -126,3 +138,102 @@ def atomic_notify(mem, a: int, count: int) -> int:
 def fence() -> None:
     """``atomic.fence``: CPython's memory model is already sequentially
     consistent for the operations above."""
+
+
+# --- shared-everything-threads: atomic accesses to globals, tables, structs
+# and arrays ---------------------------------------------------------------------
+#
+# Reads and writes of one list slot or one closure cell are single operations
+# in CPython (one bytecode under the GIL; per-object locks in free-threaded
+# builds), so atomic gets are plain reads. Every atomic write and
+# read-modify-write takes one process-wide lock: an RMW cannot lose a
+# concurrent atomic store, and no RMW sees a half-done one. The lock is only
+# ever taken by these instructions, so code that does not use them pays
+# nothing. CPython runs them in one total order, which is sequentially
+# consistent: both orderings (seqcst, acqrel) get the stronger one.
+
+_SHARED_LOCK = threading.Lock()
+
+
+def _same_ref(a, b) -> bool:
+    """``ref.eq``: identity, or equal i31 values (plain ints)."""
+    return a is b or (a.__class__ is int and a == b)
+
+
+def slot_store(seq, i: int, v) -> None:
+    """An atomic store into a struct field, array element or table slot."""
+    with _SHARED_LOCK:
+        seq[i] = v
+
+
+def slot_rmw(seq, i: int, op: Callable[[int, int], int], v: int, mask: int) -> int:
+    """``op`` applied atomically to an integer slot; returns the old value."""
+    with _SHARED_LOCK:
+        old = seq[i]
+        seq[i] = op(old, v) & mask
+    return old
+
+
+def slot_xchg(seq, i: int, v):
+    """Atomically replace a slot's value; returns the old one."""
+    with _SHARED_LOCK:
+        old = seq[i]
+        seq[i] = v
+    return old
+
+
+def slot_cmpxchg(seq, i: int, expected, replacement, refs: bool):
+    """Store ``replacement`` if the slot holds ``expected`` (numbers compare
+    by value, references as ``ref.eq`` does); returns the old value."""
+    with _SHARED_LOCK:
+        old = seq[i]
+        if (_same_ref(old, expected) if refs else old == expected):
+            seq[i] = replacement
+    return old
+
+
+def global_store(g, v) -> None:
+    """An atomic store into a global (its value lives in ``g.cell``)."""
+    with _SHARED_LOCK:
+        g.cell.cell_contents = v
+
+
+def global_rmw(g, op: Callable[[int, int], int], v: int, mask: int) -> int:
+    """``op`` applied atomically to an integer global; returns the old value."""
+    cell = g.cell
+    with _SHARED_LOCK:
+        old = cell.cell_contents
+        cell.cell_contents = op(old, v) & mask
+    return old
+
+
+def global_xchg(g, v):
+    """Atomically replace a global's value; returns the old one."""
+    cell = g.cell
+    with _SHARED_LOCK:
+        old = cell.cell_contents
+        cell.cell_contents = v
+    return old
+
+
+def global_cmpxchg(g, expected, replacement, refs: bool):
+    """Compare-exchange on a global (see :func:`slot_cmpxchg`)."""
+    cell = g.cell
+    with _SHARED_LOCK:
+        old = cell.cell_contents
+        if (_same_ref(old, expected) if refs else old == expected):
+            cell.cell_contents = replacement
+    return old
+
+
+def pause() -> None:
+    """``pause``: a spin-wait hint; it lets other threads run."""
+    time.sleep(0)
+
+
+#: The helpers generated code calls, by the names it uses.
+SHARED_HELPERS: dict[str, Callable] = {
+    "SLOT_STORE": slot_store, "SLOT_RMW": slot_rmw, "SLOT_XCHG": slot_xchg,
+    "SLOT_CMPXCHG": slot_cmpxchg, "GLOBAL_STORE": global_store, "GLOBAL_RMW": global_rmw,
+    "GLOBAL_XCHG": global_xchg, "GLOBAL_CMPXCHG": global_cmpxchg, "PAUSE": pause,
+}

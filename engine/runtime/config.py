@@ -30,7 +30,7 @@ FEATURES = (
     "multi-value", "bulk-memory-operations", "reference-types", "simd", "relaxed-simd",
     "tail-call", "extended-const", "multi-memory", "memory64", "function-references",
     "gc", "exception-handling", "threads", "wide-arithmetic", "custom-page-sizes",
-    "custom-descriptors",
+    "custom-descriptors", "shared-everything-threads", "rounding-mode-control",
 )
 _KNOWN_FEATURES = frozenset(FEATURES) | {"exception-handling-legacy"}
 

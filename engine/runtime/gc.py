@@ -151,6 +151,9 @@ def make_test(rt: T.RefType) -> Callable[[Any], bool]:
     heap = rt.heap
     null = rt.nullable
     if isinstance(heap, A):
+        # a shared abstract type tests like the unshared one: only shared
+        # values reach a shared hierarchy (validation keeps them apart)
+        heap = heap.unshared
         if heap is A.ANY or heap is A.EXTERN:
             return (lambda v: True) if null else (lambda v: v is not None)
         if heap is A.EQ:
@@ -309,7 +312,7 @@ def host_to_any(t: T.RefType, v: Any) -> Any:
         return v.value
     if isinstance(v, (StructRef, ArrayRef, WasmException, ExternAny, HostAny)):
         return v
-    if t.heap is A.ANY:
+    if t.heap is A.ANY or t.heap is A.SHARED_ANY:
         return HostAny(v)
     raise UsageError(f"cannot pass {type(v).__name__} as {t!r}")
 
@@ -396,6 +399,7 @@ CONST_OPS = {
     Op.ARRAY_NEW_DEFAULT: _const_array_new_default,
     Op.ARRAY_NEW_FIXED: _const_array_new_fixed,
     Op.REF_I31: _const_ref_i31,
+    Op.REF_I31_SHARED: _const_ref_i31,
     Op.ANY_CONVERT_EXTERN: _const_any_convert_extern,
     Op.EXTERN_CONVERT_ANY: _const_extern_convert_any,
 }

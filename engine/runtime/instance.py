@@ -15,6 +15,7 @@ specification says.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import types
 from typing import Any, Sequence
@@ -46,7 +47,7 @@ def extern_type_of(item: Any) -> Any:
         return item.deftype
     if isinstance(item, Table):
         tt = item.tabletype
-        return T.TableType(T.Limits(len(item.elems), tt.limits.max), tt.elem, item.addr64)
+        return dataclasses.replace(tt, limits=T.Limits(len(item.elems), tt.limits.max), addr64=item.addr64)
     if isinstance(item, Memory):
         return T.MemType(T.Limits(len(item.data) >> item.page_log2, item.memtype.limits.max),
                          item.shared, item.addr64, item.page_log2)
@@ -131,6 +132,8 @@ class Instance:
             c = CellType(self.tables[i])
         elif prefix == "G":
             c = self.globals[i].cell
+        elif prefix == "GO":
+            c = CellType(self.globals[i])
         elif prefix == "TY":
             c = CellType(self.module._deftypes[i])
         elif prefix == "TG":
@@ -238,12 +241,12 @@ def _instantiate(inst: Instance, store, module, externs: Sequence[Any]) -> None:
     for tag in syn.tags:
         inst.tags.append(Tag._new(deftypes[tag.typeidx], deftypes[tag.typeidx].comp))
     for g in syn.globals:
-        gt = T.GlobalType(resolve_valtype(g.type.valtype, deftypes), g.type.mutable)
+        gt = dataclasses.replace(g.type, valtype=resolve_valtype(g.type.valtype, deftypes))
         inst.globals.append(Global._new(gt, consteval.evaluate(g.init, inst)))
     for mt in syn.mems:
         inst.memories.append(Memory._new(mt, store))
     for tab in syn.tables:
-        tt = T.TableType(tab.type.limits, resolve_valtype(tab.type.elem, deftypes), tab.type.addr64)
+        tt = dataclasses.replace(tab.type, elem=resolve_valtype(tab.type.elem, deftypes))
         init = consteval.evaluate(tab.init, inst) if tab.init is not None else None
         inst.tables.append(Table._new(tt, init, store))
 

@@ -129,7 +129,7 @@ class Linker(Managed):
             elif imp.kind == T.ExternKind.MEMORY:
                 item = Memory(store, t)
             elif imp.kind == T.ExternKind.TABLE:
-                item = Table(store, T.TableType(t.limits, t.elem, t.addr64), None)
+                item = Table(store, t, None)
             elif imp.kind == T.ExternKind.GLOBAL:
                 item = Global(store, t, _default(t.valtype))
             else:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import types
 from typing import Any
 
 from ..errors import InvalidError, MalformedError, UsageError, WasmError
-from ..syntax import types as T
 from ..syntax.types import ExternKind
 from .managed import Managed
 
@@ -170,12 +170,12 @@ class Module(Managed):
             return d[imp.desc]
         if imp.kind == ExternKind.TABLE:
             t = imp.desc
-            return T.TableType(t.limits, resolve_valtype(t.elem, d), t.addr64)
+            return dataclasses.replace(t, elem=resolve_valtype(t.elem, d))
         if imp.kind == ExternKind.MEMORY:
             return imp.desc
         if imp.kind == ExternKind.GLOBAL:
             g = imp.desc
-            return T.GlobalType(resolve_valtype(g.valtype, d), g.mutable)
+            return dataclasses.replace(g, valtype=resolve_valtype(g.valtype, d))
         return TagDesc(d[imp.desc.typeidx])
 
     @property
@@ -220,11 +220,11 @@ class Module(Managed):
             spaces[imp.kind].append(self._api_type(imp.kind, t))
         spaces[ExternKind.FUNC] += [d[f.typeidx].comp for f in syn.funcs]
         spaces[ExternKind.TABLE] += [
-            T.TableType(tab.type.limits, resolve_valtype(tab.type.elem, d), tab.type.addr64)
+            dataclasses.replace(tab.type, elem=resolve_valtype(tab.type.elem, d))
             for tab in syn.tables]
         spaces[ExternKind.MEMORY] += list(syn.mems)
         spaces[ExternKind.GLOBAL] += [
-            T.GlobalType(resolve_valtype(g.type.valtype, d), g.type.mutable) for g in syn.globals]
+            dataclasses.replace(g.type, valtype=resolve_valtype(g.type.valtype, d)) for g in syn.globals]
         spaces[ExternKind.TAG] += [TagType(d[tag.typeidx].comp) for tag in syn.tags]
         return spaces
 

@@ -46,9 +46,9 @@ class Func:
             raise UsageError("Func needs a Python callable")
         if not isinstance(functype, T.FuncType):
             raise UsageError(f"expected a FuncType, got {type(functype).__name__}")
-        ft = T.FuncType(tuple(functype.params), tuple(functype.results))
+        ft = T.FuncType(tuple(functype.params), tuple(functype.results), functype.shared)
         self.functype = ft
-        self.deftype = func_deftype(ft.params, ft.results)
+        self.deftype = func_deftype(ft.params, ft.results, ft.shared)
         self.host = callable_
         self.name = name
         self.access_caller = bool(access_caller)
@@ -442,8 +442,8 @@ class Tag:
         functype = getattr(functype, "functype", functype)
         if not isinstance(functype, T.FuncType):
             raise UsageError(f"expected a TagType, got {type(functype).__name__}")
-        self.functype = T.FuncType(tuple(functype.params), tuple(functype.results))
-        self.deftype = func_deftype(self.functype.params, self.functype.results)
+        self.functype = T.FuncType(tuple(functype.params), tuple(functype.results), functype.shared)
+        self.deftype = func_deftype(self.functype.params, self.functype.results, self.functype.shared)
 
     @classmethod
     def _new(cls, deftype, functype: T.FuncType) -> "Tag":

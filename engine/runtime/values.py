@@ -135,6 +135,8 @@ def to_wasm_ref(t: T.RefType, v: Any) -> Any:
             raise UsageError(f"null is not a value of {t!r}")
         return None
     heap = t.heap
+    if type(heap) is T.AbsHeapType:
+        heap = heap.unshared  # shared values cross the boundary as unshared ones do
     if heap is T.AbsHeapType.EXTERN or heap is T.AbsHeapType.NOEXTERN:
         if heap is T.AbsHeapType.NOEXTERN:
             raise UsageError("only null is a value of nullexternref")

@@ -46,6 +46,11 @@ TYPE_N          ``typeidx, n`` (array.new_fixed)
 TYPE_DATA       ``typeidx, dataidx``
 TYPE_ELEM       ``typeidx, elemidx``
 TYPE_TYPE       ``typeidx1, typeidx2`` (array.copy)
+ORDER_GLOBAL    ``order, globalidx`` (shared-everything atomics; ``order``
+                a :class:`MemoryOrder`)
+ORDER_TABLE     ``order, tableidx``
+ORDER_TYPE      ``order, typeidx``
+ORDER_FIELD     ``order, typeidx, fieldidx``
 =============== ===========================================================
 """
 
@@ -96,6 +101,18 @@ class Imm(enum.Enum):
     TYPE_DATA = enum.auto()
     TYPE_ELEM = enum.auto()
     TYPE_TYPE = enum.auto()
+    ORDER_GLOBAL = enum.auto()
+    ORDER_TABLE = enum.auto()
+    ORDER_TYPE = enum.auto()
+    ORDER_FIELD = enum.auto()
+
+
+class MemoryOrder(enum.IntEnum):
+    """The ordering immediate of the shared-everything-threads atomic
+    accesses; values are their binary encodings."""
+
+    SEQ_CST = 0
+    ACQ_REL = 1
 
 
 class CatchKind(enum.IntEnum):
@@ -655,9 +672,43 @@ _RMW_SHAPES = (
     "i64.atomic.rmw32.{}_u",
 )
 
+# The shared-everything-threads proposal: pause, ref.i31_shared (0xFB 0x1F in
+# the overview, 0xFE 0x72 as wasm-tools encodes it: both decode), and the
+# atomic accesses to globals, tables, structs and arrays, each with an
+# ordering immediate: family, first subopcode (prefix 0xFE), immediates,
+# accesses in subopcode order.
+_SHARED_EVERYTHING_TABLE = """
+FB:31 ref.i31_shared
+FE:114 ref.i31_shared
+FE:4 pause
+"""
+_RMW_ACCESSES = ("rmw.add", "rmw.sub", "rmw.and", "rmw.or", "rmw.xor", "rmw.xchg", "rmw.cmpxchg")
+_SHARED_ATOMICS = (
+    ("global", 0x4F, "ORDER_GLOBAL", ("get", "set") + _RMW_ACCESSES),
+    ("table", 0x58, "ORDER_TABLE", ("get", "set", "rmw.xchg", "rmw.cmpxchg")),
+    ("struct", 0x5C, "ORDER_FIELD", ("get", "get_s", "get_u", "set") + _RMW_ACCESSES),
+    ("array", 0x67, "ORDER_TYPE", ("get", "get_s", "get_u", "set") + _RMW_ACCESSES),
+)
+
+# The rounding-mode-control proposal: FC:0x80 + 20 * direction + k, where k
+# follows this list and direction is ceil, floor, trunc.
+ROUNDING_DIRECTIONS = ("ceil", "floor", "trunc")
+_ROUNDING_SHAPES = (
+    "f32.sqrt_{}", "f32.add_{}", "f32.sub_{}", "f32.mul_{}", "f32.div_{}",
+    "f64.sqrt_{}", "f64.add_{}", "f64.sub_{}", "f64.mul_{}", "f64.div_{}",
+    "f32.convert_{}_i32_s", "f32.convert_{}_i32_u", "f32.convert_{}_i64_s",
+    "f32.convert_{}_i64_u", "f32.demote_{}_f64",
+    "f64.convert_{}_i32_s", "f64.convert_{}_i32_u", "f64.convert_{}_i64_s",
+    "f64.convert_{}_i64_u", "f64.promote_{}_f32",
+)
+#: The first subopcode of the rounding-mode-control instructions (prefix 0xFC).
+ROUNDING_FIRST = 0x80
+
 
 def _rows():
-    for line in _TABLE.strip().splitlines():
+    for line in (_TABLE + _SHARED_EVERYTHING_TABLE).split("\n"):
+        if not line:
+            continue
         parts = line.split()
         code, name = parts[0], parts[1]
         kind = parts[2] if len(parts) > 2 else "NONE"
@@ -671,6 +722,14 @@ def _rows():
     for op in _RMW_OPS:
         for shape in _RMW_SHAPES:
             yield 0xFE, sub, shape.format(op), "MEMARG"
+            sub += 1
+    for family, first, kind, accesses in _SHARED_ATOMICS:
+        for k, access in enumerate(accesses):
+            yield 0xFE, first + k, f"{family}.atomic.{access}", kind
+    sub = ROUNDING_FIRST
+    for direction in ROUNDING_DIRECTIONS:
+        for shape in _ROUNDING_SHAPES:
+            yield 0xFC, sub, shape.format(direction), "NONE"
             sub += 1
 
 

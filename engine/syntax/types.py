@@ -63,7 +63,13 @@ class PackedType(enum.Enum):
 
 
 class AbsHeapType(enum.Enum):
-    """Abstract heap types; values are their binary encodings."""
+    """Abstract heap types; values are their binary encodings.
+
+    The shared-everything-threads proposal's ``(shared ht)`` forms are the
+    members ``SHARED_*``, whose values are their two-byte encodings
+    (``0x65`` then the byte of ``ht``): a separate hierarchy, never a
+    subtype or supertype of the unshared one.
+    """
 
     EXN = 0x69
     ARRAY = 0x6A
@@ -78,10 +84,52 @@ class AbsHeapType(enum.Enum):
     NOFUNC = 0x73
     NOEXN = 0x74
 
+    # shared-everything-threads: (shared ht) = 0x65 ht
+    SHARED_EXN = 0x6569
+    SHARED_ARRAY = 0x656A
+    SHARED_STRUCT = 0x656B
+    SHARED_I31 = 0x656C
+    SHARED_EQ = 0x656D
+    SHARED_ANY = 0x656E
+    SHARED_EXTERN = 0x656F
+    SHARED_FUNC = 0x6570
+    SHARED_NONE = 0x6571
+    SHARED_NOEXTERN = 0x6572
+    SHARED_NOFUNC = 0x6573
+    SHARED_NOEXN = 0x6574
+
+    @property
+    def shared(self) -> bool:
+        """Whether this is a ``(shared ht)`` type."""
+        return self.value > 0xFF
+
+    @property
+    def unshared(self) -> "AbsHeapType":
+        """The unshared type of the same name (itself if unshared)."""
+        return _UNSHARED[self]
+
+    @property
+    def as_shared(self) -> "AbsHeapType":
+        """``(shared ht)`` (itself if already shared)."""
+        return _SHARED[self]
+
     def __repr__(self) -> str:
+        if self.value > 0xFF:
+            return f"(shared {self.name[7:].lower()})"
         return self.name.lower()
 
     __str__ = __repr__
+
+
+# Each SHARED_* member and its unshared twin (a type without a shared form,
+# if another proposal adds one, has no entry in _SHARED).
+_UNSHARED: dict[AbsHeapType, AbsHeapType] = {h: h for h in AbsHeapType}
+_SHARED: dict[AbsHeapType, AbsHeapType] = {}
+for _h in AbsHeapType:
+    if _h.value > 0xFF:
+        _UNSHARED[_h] = AbsHeapType(_h.value & 0xFF)
+        _SHARED[_h] = _SHARED[_UNSHARED[_h]] = _h
+del _h
 
 
 #: A heap type: abstract, or a (module-relative) type index, or after
@@ -147,13 +195,16 @@ def is_defaultable(t: ValType) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class FuncType(Managed):
-    """``(func (param ...) (result ...))``."""
+    """``(func (param ...) (result ...))``; ``shared`` is the
+    shared-everything-threads ``(shared (func ...))`` form."""
 
     params: tuple[ValType, ...]
     results: tuple[ValType, ...]
+    shared: bool = False
 
     def __repr__(self) -> str:
-        return f"(func {list(self.params)} -> {list(self.results)})"
+        text = f"(func {list(self.params)} -> {list(self.results)})"
+        return f"(shared {text})" if self.shared else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,16 +217,18 @@ class FieldType:
 
 @dataclass(frozen=True, slots=True)
 class StructType:
-    """``(struct (field ...)*)``."""
+    """``(struct (field ...)*)``; ``shared``: ``(shared (struct ...))``."""
 
     fields: tuple[FieldType, ...]
+    shared: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class ArrayType:
-    """``(array (field ...))``."""
+    """``(array (field ...))``; ``shared``: ``(shared (array ...))``."""
 
     field: FieldType
+    shared: bool = False
 
 
 CompType = Union[FuncType, StructType, ArrayType]
@@ -244,11 +297,13 @@ class MemType(Managed):
 
 @dataclass(frozen=True, slots=True)
 class TableType(Managed):
-    """A table type; ``addr64`` is table64."""
+    """A table type; ``addr64`` is table64, ``shared`` a shared-everything
+    shared table."""
 
     limits: Limits
     elem: RefType
     addr64: bool = False
+    shared: bool = False
 
     @property
     def element(self) -> RefType:
@@ -258,10 +313,12 @@ class TableType(Managed):
 
 @dataclass(frozen=True, slots=True)
 class GlobalType(Managed):
-    """A global's value type and mutability."""
+    """A global's value type and mutability; ``shared`` a shared-everything
+    shared global."""
 
     valtype: ValType
     mutable: bool
+    shared: bool = False
 
     @property
     def content(self) -> ValType:

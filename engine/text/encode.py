@@ -78,6 +78,8 @@ def heaptype(ht: object, exact: bool = False) -> bytes:
     marker when ``exact``."""
     prefix = b"\x62" if exact else b""
     if isinstance(ht, AbsHeapType):
+        if ht.shared:  # shared-everything-threads: 0x65 ht
+            return prefix + b"\x65" + _SMALL[ht.value & 0xFF]
         return prefix + _SMALL[ht.value] if ht.value < 128 else prefix + bytes([ht.value])
     return prefix + sleb(ht)
 
@@ -88,7 +90,7 @@ def valtype(vt: object) -> bytes:
     if isinstance(vt, (NumType, VecType, PackedType)):
         return bytes([vt.value])
     if vt.nullable and not vt.exact and isinstance(vt.heap, AbsHeapType):
-        return bytes([vt.heap.value])
+        return heaptype(vt.heap)
     return (b"\x63" if vt.nullable else b"\x64") + heaptype(vt.heap, vt.exact)
 
 
@@ -101,12 +103,14 @@ def _fieldtype(ft) -> bytes:
 
 
 def _comptype(ct: object) -> bytes:
+    shared = b"\x65" if getattr(ct, "shared", False) else b""
     if isinstance(ct, FuncType):
-        return b"\x60" + _vec([valtype(t) for t in ct.params]) + _vec([valtype(t) for t in ct.results])
+        return shared + b"\x60" + _vec([valtype(t) for t in ct.params]) + _vec(
+            [valtype(t) for t in ct.results])
     if isinstance(ct, StructType):
-        return b"\x5f" + _vec([_fieldtype(f) for f in ct.fields])
+        return shared + b"\x5f" + _vec([_fieldtype(f) for f in ct.fields])
     if isinstance(ct, ArrayType):
-        return b"\x5e" + _fieldtype(ct.field)
+        return shared + b"\x5e" + _fieldtype(ct.field)
     raise TypeError(f"not a composite type: {ct!r}")
 
 
@@ -141,12 +145,12 @@ def memtype(mt: MemType) -> bytes:
 
 def tabletype(tt: TableType) -> bytes:
     """Element type, then limits."""
-    return valtype(tt.elem) + _limits(tt.limits, 4 if tt.addr64 else 0)
+    return valtype(tt.elem) + _limits(tt.limits, (4 if tt.addr64 else 0) | (2 if tt.shared else 0))
 
 
 def globaltype(gt: GlobalType) -> bytes:
-    """Value type, then mutability."""
-    return valtype(gt.valtype) + (b"\x01" if gt.mutable else b"\x00")
+    """Value type, then the flags: mutability, shared."""
+    return valtype(gt.valtype) + bytes([(1 if gt.mutable else 0) | (2 if gt.shared else 0)])
 
 
 def _name(s: str) -> bytes:
@@ -232,6 +236,10 @@ _IMMEDIATES = {
     Imm.TYPE_DATA: lambda i: uleb(i[1]) + uleb(i[2]),
     Imm.TYPE_ELEM: lambda i: uleb(i[1]) + uleb(i[2]),
     Imm.TYPE_TYPE: lambda i: uleb(i[1]) + uleb(i[2]),
+    Imm.ORDER_GLOBAL: lambda i: uleb(i[1]) + uleb(i[2]),
+    Imm.ORDER_TABLE: lambda i: uleb(i[1]) + uleb(i[2]),
+    Imm.ORDER_TYPE: lambda i: uleb(i[1]) + uleb(i[2]),
+    Imm.ORDER_FIELD: lambda i: uleb(i[1]) + uleb(i[2]) + uleb(i[3]),
 }
 
 #: Op -> immediates encoder (None for ops without immediates).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from ..syntax.opcodes import CatchKind, Imm, Op
+from ..syntax.opcodes import CatchKind, Imm, MemoryOrder, Op
 from .context import Labels, Space
 from .lexer import ID, KEYWORD, LPAREN, NUMBER, RESERVED, RPAREN, STRING
 from .literals import F32, F64, LiteralError, parse_float, parse_int, parse_uint
@@ -37,6 +37,10 @@ _LANES = {
     "i8x16": (16, 8), "i16x8": (8, 16), "i32x4": (4, 32), "i64x2": (2, 64),
     "f32x4": (4, 32), "f64x2": (2, 64),
 }
+#: The ordering keywords: the proposal's tests write ``seq_cst``/``acq_rel``,
+#: wasm-tools ``seqcst``/``acqrel``.
+_ORDERS = {"seq_cst": MemoryOrder.SEQ_CST, "seqcst": MemoryOrder.SEQ_CST,
+           "acq_rel": MemoryOrder.ACQ_REL, "acqrel": MemoryOrder.ACQ_REL}
 _END = (Op.END,)
 _ELSE = (Op.ELSE,)
 _CATCH_ALL = (Op.CATCH_ALL,)
@@ -154,6 +158,28 @@ class InstrParser(TypeParser):
     def _imm_type_type(self, op: Op) -> tuple:
         return (op, self._in("type"), self._in("type"))
 
+
+    # shared-everything-threads: an ordering keyword, then the indices
+    def _order(self) -> MemoryOrder:
+        order = _ORDERS.get(self.values[self.pos]) if self.kinds[self.pos] == KEYWORD else None
+        if order is None:
+            self.fail("expected a memory ordering: seq_cst or acq_rel")
+        self.pos += 1
+        return order
+
+    def _imm_order_global(self, op: Op) -> tuple:
+        return (op, self._order(), self._in("global"))
+
+    def _imm_order_table(self, op: Op) -> tuple:
+        order = self._order()
+        return (op, order, self.optional_index(self.ctx.spaces["table"]))
+
+    def _imm_order_type(self, op: Op) -> tuple:
+        return (op, self._order(), self._in("type"))
+
+    def _imm_order_field(self, op: Op) -> tuple:
+        order = self._order()
+        return (op, order) + self._type_field(op)[1:]
 
     def label_index(self) -> int:
         """A label: a relative depth, or an id in scope (innermost wins)."""
@@ -633,6 +659,10 @@ _READERS: dict[Imm, Callable] = {
     Imm.TYPE_DATA: InstrParser._type_data,
     Imm.TYPE_ELEM: InstrParser._imm_type_elem,
     Imm.TYPE_TYPE: InstrParser._imm_type_type,
+    Imm.ORDER_GLOBAL: InstrParser._imm_order_global,
+    Imm.ORDER_TABLE: InstrParser._imm_order_table,
+    Imm.ORDER_TYPE: InstrParser._imm_order_type,
+    Imm.ORDER_FIELD: InstrParser._imm_order_field,
 }
 
 #: name -> (Op, reader) for every plain instruction with immediates.

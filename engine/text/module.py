@@ -134,13 +134,18 @@ class ModuleParser(InstrParser):
             self.bind(spaces[keyword], name, p + 2)
             self._first_definition = self._first_definition or keyword
             if keyword == "memory":
+                self.shared_keyword()
                 self.address_type()
                 if self.at_open("pagesize"):
                     self.skip_group()
                 if self.at_open("data"):
                     spaces["data"].add(None)
             elif keyword == "table":
+                shared = self.shared_keyword()
+                before = self.pos
                 self.address_type()
+                if shared and self.pos != before:
+                    return  # wasm-tools' order: no inline elements after "shared i64"
                 if self.at_reftype():
                     self.reftype_skip()
                     if self.at_open("elem"):
@@ -284,15 +289,19 @@ class ModuleParser(InstrParser):
         if index is None:
             return
         start = self.pos
+        shared = self.shared_keyword()
+        before = self.pos
         addr64 = self.address_type()
-        if self.at_reftype():
+        # After "shared", an address type must be followed by limits (as
+        # wasm-tools reads it): the inline form is "shared reftype (elem ...)".
+        if self.at_reftype() and not (shared and self.pos != before):
             rt = self.reftype()
             self.expect_open("elem")
             elem_type, exprs = self._inline_elems(rt)
             self.expect_close()
             self.expect_close()
             n = len(exprs)
-            self.tables.append(Table(TableType(Limits(n, n), rt, addr64)))
+            self.tables.append(Table(TableType(Limits(n, n), rt, addr64, shared)))
             self.elems.append(Elem(elem_type, exprs, SegmentMode.ACTIVE, index, self._zero(addr64)))
             return
         self.pos = start
@@ -321,6 +330,12 @@ class ModuleParser(InstrParser):
     def _field_memory(self) -> None:
         index = self._definition("memory")
         if index is None:
+            return
+        start = self.pos
+        if self.shared_keyword():
+            self.pos = start
+            self.mems.append(self.memtype())
+            self.expect_close()
             return
         addr64 = self.address_type()
         if self.at_open("pagesize") or self.at_open("data"):

@@ -4,6 +4,7 @@ limits, memory/table/global types and type uses."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Optional
 
 from ..syntax import types as t
@@ -63,7 +64,8 @@ class TypeParser(Cursor):
 
     def heaptype(self) -> tuple[object, bool]:
         """An abstract heap type or a type index, and whether it was written
-        ``(exact x)`` (custom descriptors)."""
+        ``(exact x)`` (custom descriptors); ``(shared ht)`` is a shared
+        abstract heap type (shared-everything-threads)."""
         kind = self.kinds[self.pos]
         if kind == KEYWORD:
             ht = ABSTRACT_HEAP.get(self.values[self.pos])
@@ -76,17 +78,30 @@ class TypeParser(Cursor):
             x = self.index(self.ctx.spaces["type"])
             self.expect_close()
             return x, True
+        if kind == LPAREN and self.at_open("shared"):
+            return self._shared_form(ABSTRACT_HEAP).as_shared, False
         return self.index(self.ctx.spaces["type"]), False
+
+    def _shared_form(self, keywords: dict):
+        """``(shared k)`` for a keyword ``k`` of ``keywords``: its value."""
+        self.pos += 2
+        value = keywords.get(self.values[self.pos]) if self.kinds[self.pos] == KEYWORD else None
+        if value is None:
+            self.unexpected()
+        self.pos += 1
+        self.expect_close()
+        return value
 
     def at_reftype(self) -> bool:
         """The next tokens start a reference type."""
         kind = self.kinds[self.pos]
         if kind == KEYWORD:
             return self.values[self.pos] in REF_SHORTHANDS
-        return self.at_open("ref")
+        return self.at_open("ref") or self.at_open("shared")
 
     def reftype(self) -> RefType:
-        """``(ref null? ht)`` or a shorthand such as ``funcref``."""
+        """``(ref null? ht)`` or a shorthand such as ``funcref`` or
+        ``(shared funcref)``."""
         kind = self.kinds[self.pos]
         if kind == KEYWORD:
             rt = REF_SHORTHANDS.get(self.values[self.pos])
@@ -94,6 +109,8 @@ class TypeParser(Cursor):
                 self.unexpected()
             self.pos += 1
             return rt
+        if self.at_open("shared"):
+            return RefType(True, self._shared_form(REF_SHORTHANDS).heap.as_shared)
         self.expect_open("ref")
         nullable = False
         if self.at_keyword("null"):
@@ -142,8 +159,16 @@ class TypeParser(Cursor):
         return FieldType(self.storagetype(), False)
 
     def comptype(self, fields: Space) -> object:
-        """``(func ...)``, ``(struct ...)`` or ``(array ...)``; struct field
-        names are bound in ``fields``."""
+        """``(func ...)``, ``(struct ...)`` or ``(array ...)``, or one of them
+        wrapped in ``(shared ...)``; struct field names are bound in
+        ``fields``."""
+        if self.at_open("shared"):
+            self.pos += 2
+            comp = self.comptype(fields)
+            self.expect_close()
+            if comp.shared:
+                self.unexpected(self.pos - 1)
+            return dataclasses.replace(comp, shared=True)
         self.expect_lparen()
         form = self.keyword()
         if form == "func":
@@ -331,18 +356,45 @@ class TypeParser(Cursor):
             log2 = self.page_size()
         return MemType(limits, shared, addr64, log2)
 
+    def shared_keyword(self) -> bool:
+        """An optional ``shared`` before a memory or table type (the
+        shared-everything-threads form)."""
+        if self.at_keyword("shared"):
+            self.pos += 1
+            return True
+        return False
+
     def memtype(self) -> MemType:
-        """``i32|i64``? limits ``shared``? ``(pagesize n)``?."""
+        """``shared``? ``i32|i64``? limits ``shared``? ``(pagesize n)``?."""
+        if self.shared_keyword():
+            return dataclasses.replace(self.memtype_after_address(self.address_type()), shared=True)
         return self.memtype_after_address(self.address_type())
 
     def tabletype(self) -> TableType:
-        """``i32|i64``? limits reftype."""
+        """``shared``? ``i32|i64``? limits reftype."""
+        shared = self.shared_keyword()
         addr64 = self.address_type()
         limits = self.limits()
-        return TableType(limits, self.reftype(), addr64)
+        return TableType(limits, self.reftype(), addr64, shared)
 
     def globaltype(self) -> GlobalType:
-        """A value type, or ``(mut t)``."""
+        """A value type, or ``(mut t)``; shared globals (shared-everything
+        threads) are ``(shared t)``, ``(shared mut t)`` or
+        ``(shared (mut t))``."""
+        if self.at_open("shared"):
+            self.pos += 2
+            mutable = False
+            if self.at_keyword("mut"):
+                self.pos += 1
+                mutable = True
+                vt = self.valtype()
+            elif self.at_open("mut"):
+                inner = self.globaltype()
+                mutable, vt = True, inner.valtype
+            else:
+                vt = self.valtype()
+            self.expect_close()
+            return GlobalType(vt, mutable, True)
         if self.at_open("mut"):
             self.pos += 2
             vt = self.valtype()

@@ -32,11 +32,13 @@ API (used by the validator, the runtime and the linker)
     chains cost linear, not quadratic, time and memory. ``depth``: the
     number of its proper supertypes.
     ``group``/``index``: its recursion group and position in it.
+    ``shared``: whether its composite type is shared (shared-everything
+    threads; then ``top``, ``bottom`` and ``abs_above`` are shared too).
 
 ``is_subtype(a, b)``
     DefType subtyping (declared, transitive, reflexive).
 
-``func_deftype(params, results)``
+``func_deftype(params, results, shared=False)``
     The canonical DefType of a final function type without supertypes over
     already resolved value types (host functions, embedder-built types).
 
@@ -79,6 +81,9 @@ _ABS_ABOVE = {
     _STRUCT: frozenset({_STRUCT, _EQ, _ANY}),
     _ARRAY: frozenset({_ARRAY, _EQ, _ANY}),
 }
+#: The same for a shared defined type (shared-everything-threads).
+_SHARED_ABS_ABOVE = {kind: frozenset(h.as_shared for h in above) for kind, above in _ABS_ABOVE.items()
+                     if kind in (_FUNC, _STRUCT, _ARRAY)}
 _BOTTOM = {_FUNC: AbsHeapType.NOFUNC, _STRUCT: AbsHeapType.NONE, _ARRAY: AbsHeapType.NONE}
 _TOP = {_FUNC: _FUNC, _STRUCT: _ANY, _ARRAY: _ANY}
 
@@ -104,6 +109,7 @@ class DefType:
         "top",
         "describes",
         "descriptor",
+        "shared",
         "__weakref__",
     )
 
@@ -122,6 +128,7 @@ class DefType:
         self.top: AbsHeapType = _FUNC
         self.describes: Optional[DefType] = None
         self.descriptor: Optional[DefType] = None
+        self.shared = False  # a shared composite type (shared-everything-threads)
 
     @property
     def func(self) -> FuncType:
@@ -238,13 +245,15 @@ class _Keyer:
         raise InvalidError(f"malformed value type {t!r}")
 
     def comp(self, c: object) -> tuple:
+        """The key of a composite type; its last element is whether it is
+        shared."""
         st = self.storage
         if type(c) is FuncType:
-            return ("func", tuple(map(st, c.params)), tuple(map(st, c.results)))
+            return ("func", tuple(map(st, c.params)), tuple(map(st, c.results)), c.shared)
         if type(c) is StructType:
-            return ("struct", tuple((st(f.storage), f.mutable) for f in c.fields))
+            return ("struct", tuple((st(f.storage), f.mutable) for f in c.fields), c.shared)
         if type(c) is ArrayType:
-            return ("array", st(c.field.storage), c.field.mutable)
+            return ("array", st(c.field.storage), c.field.mutable, c.shared)
         raise InvalidError(f"malformed composite type {c!r}")
 
     def sub(self, s: SubType) -> tuple:
@@ -293,19 +302,25 @@ def _build(key: tuple) -> RecGroup:
     for i, (final, supers, comp, describes, descriptor) in enumerate(key):
         dt = types[i]
         dt.final = final
-        tag = comp[0]
+        tag, shared = comp[0], comp[-1]
         if tag == "func":
-            dt.comp = FuncType(tuple(map(res, comp[1])), tuple(map(res, comp[2])))
+            dt.comp = FuncType(tuple(map(res, comp[1])), tuple(map(res, comp[2])), shared)
             dt.kind = _FUNC
         elif tag == "struct":
-            dt.comp = StructType(tuple(FieldType(res(z), m) for z, m in comp[1]))
+            dt.comp = StructType(tuple(FieldType(res(z), m) for z, m in comp[1]), shared)
             dt.kind = _STRUCT
         else:
-            dt.comp = ArrayType(FieldType(res(comp[1]), comp[2]))
+            dt.comp = ArrayType(FieldType(res(comp[1]), comp[2]), shared)
             dt.kind = _ARRAY
-        dt.abs_above = _ABS_ABOVE[dt.kind]
-        dt.bottom = _BOTTOM[dt.kind]
-        dt.top = _TOP[dt.kind]
+        dt.shared = shared
+        if shared:
+            dt.abs_above = _SHARED_ABS_ABOVE[dt.kind]
+            dt.bottom = _BOTTOM[dt.kind].as_shared
+            dt.top = _TOP[dt.kind].as_shared
+        else:
+            dt.abs_above = _ABS_ABOVE[dt.kind]
+            dt.bottom = _BOTTOM[dt.kind]
+            dt.top = _TOP[dt.kind]
         dt.describes = deref(describes)
         dt.descriptor = deref(descriptor)
         if supers:
@@ -437,9 +452,10 @@ def canonicalize(module) -> list[DefType]:
     return defs
 
 
-def func_deftype(params: Sequence, results: Sequence) -> DefType:
+def func_deftype(params: Sequence, results: Sequence, shared: bool = False) -> DefType:
     """The canonical DefType of a final function type without supertypes whose
-    parameters and results are already resolved (for host functions)."""
+    parameters and results are already resolved (for host functions);
+    ``shared``: a shared function type (shared-everything-threads)."""
 
     def key_of(t: object) -> object:
         if type(t) is RefType:
@@ -449,7 +465,8 @@ def func_deftype(params: Sequence, results: Sequence) -> DefType:
             return ("ref", t.nullable, t.exact, heap)
         return t
 
-    key = ((True, (), ("func", tuple(map(key_of, params)), tuple(map(key_of, results))), None, None),)
+    key = ((True, (), ("func", tuple(map(key_of, params)), tuple(map(key_of, results)), bool(shared)),
+            None, None),)
     group = _GROUPS.get(key)
     if group is not None:
         return group.types[0]

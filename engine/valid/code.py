@@ -39,14 +39,17 @@ from .subtyping import BOT, bottom_heap, ref_sub, results_sub, top_heap, val_sub
 BLOCK, LOOP, IF, ELSE, TRY_TABLE, TRY, CATCH, CATCH_ALL, FUNC = range(9)
 
 _FUNCREF = RefType(True, AbsHeapType.FUNC)
+_SHARED_FUNCREF = RefType(True, AbsHeapType.SHARED_FUNC)
 _REF_EXN = RefType(False, AbsHeapType.EXN)
-_NULL_EXTERN = RefType(True, AbsHeapType.EXTERN)
-_NULL_ANY = RefType(True, AbsHeapType.ANY)
 _BOT_REF = RefType(False, BOT)
 
 
 def _mismatch(detail: str = "") -> InvalidError:
     return InvalidError("type mismatch" + (": " + detail if detail else ""))
+
+
+def _unshared(what: str) -> InvalidError:
+    return InvalidError(f"invalid type: shared functions cannot access unshared {what}")
 
 
 class Frame:
@@ -81,7 +84,7 @@ HANDLERS: dict[Op, Handler] = {}
 #: restricted to immutable globals by its handler).
 CONST_OPS = frozenset({
     Op.I32_CONST, Op.I64_CONST, Op.F32_CONST, Op.F64_CONST, Op.V128_CONST,
-    Op.REF_NULL, Op.REF_I31, Op.REF_FUNC, Op.STRUCT_NEW, Op.STRUCT_NEW_DEFAULT,
+    Op.REF_NULL, Op.REF_I31, Op.REF_I31_SHARED, Op.REF_FUNC, Op.STRUCT_NEW, Op.STRUCT_NEW_DEFAULT,
     Op.ARRAY_NEW, Op.ARRAY_NEW_DEFAULT, Op.ARRAY_NEW_FIXED,
     Op.ANY_CONVERT_EXTERN, Op.EXTERN_CONVERT_ANY, Op.GLOBAL_GET,
     Op.I32_ADD, Op.I32_SUB, Op.I32_MUL, Op.I64_ADD, Op.I64_SUB, Op.I64_MUL,
@@ -117,8 +120,14 @@ class CodeValidator:
         results: tuple,
         const: bool = False,
         globals_limit: Optional[int] = None,
+        shared: bool = False,
     ):
         self.info = info
+        #: a shared context (shared-everything-threads): a shared function, or
+        #: the initialiser of a shared global, table or element segment, which
+        #: may use only shared functions, globals, tables, memories, tags and
+        #: types
+        self.shared = shared
         self.res = resolver
         self.locals = locals_
         self.unset = unset
@@ -229,31 +238,52 @@ class CodeValidator:
     def global_(self, x: object):
         if type(x) is not int or not 0 <= x < self.globals_limit:
             raise InvalidError(f"unknown global {x}")
-        return self.info.globals[x]
+        g = self.info.globals[x]
+        if self.shared and not g.shared:
+            raise _unshared("globals")
+        return g
 
     def func(self, x: object) -> DefType:
         funcs = self.info.funcs
         if type(x) is not int or not 0 <= x < len(funcs):
             raise InvalidError(f"unknown function {x}")
-        return funcs[x]
+        dt = funcs[x]
+        if self.shared and not dt.shared:
+            raise _unshared("functions")
+        return dt
 
     def table(self, x: object):
         tables = self.info.tables
         if type(x) is not int or not 0 <= x < len(tables):
             raise InvalidError(f"unknown table {x}")
-        return tables[x]
+        t = tables[x]
+        if self.shared and not t.shared:
+            raise _unshared("tables")
+        return t
 
     def mem(self, x: object):
         mems = self.info.mems
         if type(x) is not int or not 0 <= x < len(mems):
             raise InvalidError(f"unknown memory {x}")
-        return mems[x]
+        m = mems[x]
+        if self.shared and not m.shared:
+            raise _unshared("memories")
+        return m
 
     def tag(self, x: object) -> DefType:
         tags = self.info.tags
         if type(x) is not int or not 0 <= x < len(tags):
             raise InvalidError(f"unknown tag {x}")
-        return tags[x]
+        dt = tags[x]
+        if self.shared and not dt.shared:
+            raise _unshared("tags")
+        return dt
+
+    def shared_type(self, dt: DefType, what: str) -> DefType:
+        """``dt``, if a shared context may use it."""
+        if self.shared and not dt.shared:
+            raise _unshared(what)
+        return dt
 
     def elem(self, x: object) -> RefType:
         elems = self.info.elems
@@ -269,13 +299,13 @@ class CodeValidator:
         dt = self.res.deftype(x)
         if type(dt.comp) is not StructType:
             raise _mismatch(f"type {x} is not a struct type")
-        return dt
+        return self.shared_type(dt, "structs") if self.shared else dt
 
     def array(self, x: object) -> DefType:
         dt = self.res.deftype(x)
         if type(dt.comp) is not ArrayType:
             raise _mismatch(f"type {x} is not an array type")
-        return dt
+        return self.shared_type(dt, "arrays") if self.shared else dt
 
     # --- the main loop -----------------------------------------------------------
 
@@ -492,8 +522,8 @@ def _return_call(v: CodeValidator, i: tuple) -> None:
 
 def _indirect(v: CodeValidator, i: tuple) -> FuncType:
     table = v.table(i[2])
-    ft = v.res.functype(i[1]).comp
-    if not ref_sub(table.elem, _FUNCREF):
+    ft = v.shared_type(v.res.functype(i[1]), "types").comp
+    if not (ref_sub(table.elem, _FUNCREF) or ref_sub(table.elem, _SHARED_FUNCREF)):
         raise _mismatch("call_indirect requires a table of function references")
     v.pop_expect(I64 if table.addr64 else I32)
     return ft
@@ -513,7 +543,7 @@ def _return_call_indirect(v: CodeValidator, i: tuple) -> None:
 
 
 def _call_ref_type(v: CodeValidator, i: tuple) -> FuncType:
-    dt = v.res.functype(i[1])
+    dt = v.shared_type(v.res.functype(i[1]), "types")
     v.pop_expect(RefType(True, dt))
     return dt.comp
 
@@ -945,20 +975,6 @@ def _ref_test_cast(v: CodeValidator, i: tuple) -> None:
     v.vals.append(I32 if i[0] == Op.REF_TEST else rt)
 
 
-@_on(Op.ANY_CONVERT_EXTERN)
-def _any_convert_extern(v: CodeValidator, i: tuple) -> None:
-    rt = v.pop_expect(_NULL_EXTERN)
-    nullable = rt.nullable if type(rt) is RefType else False  # type: ignore[union-attr]
-    v.vals.append(RefType(nullable, AbsHeapType.ANY))
-
-
-@_on(Op.EXTERN_CONVERT_ANY)
-def _extern_convert_any(v: CodeValidator, i: tuple) -> None:
-    rt = v.pop_expect(_NULL_ANY)
-    nullable = rt.nullable if type(rt) is RefType else False  # type: ignore[union-attr]
-    v.vals.append(RefType(nullable, AbsHeapType.EXTERN))
-
-
 # Aggregates.
 
 
@@ -1254,3 +1270,8 @@ for _name, _handler in (
 ):
     if _name in Op.__members__:
         HANDLERS[Op[_name]] = _handler
+
+
+# shared-everything-threads: the atomic accesses, ref.i31_shared, pause and
+# the shared-polymorphic GC instructions register their handlers here.
+from . import shared as _shared  # noqa: E402,F401

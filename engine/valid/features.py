@@ -50,6 +50,7 @@ custom-descriptors        descriptor clauses, exact types and imports (also
 exception-handling        tags, their imports and exports (unless
                           exception-handling-legacy); the ``exn`` heap types
 simd                      ``v128``
+shared-everything-threads shared types, heap types, globals and tables
 ========================  =====================================================
 """
 
@@ -75,6 +76,7 @@ from ..binary.proposals import (
     MUTABLE_GLOBAL,
     OP_NEEDS,
     REFERENCE_TYPES,
+    SHARED_EVERYTHING,
     THREADS,
     cached_rules,
     heap_missing,
@@ -272,6 +274,8 @@ def _check_types(module: Module, enabled: frozenset[str]) -> None:
         raise InvalidError("invalid type definition: recursion groups require gc")
     for sub in module.types:
         comp = sub.comp
+        if getattr(comp, "shared", False) and SHARED_EVERYTHING not in enabled:
+            raise InvalidError("invalid type definition: shared types require shared-everything-threads")
         if not gc:
             if type(comp) is not FuncType:
                 kind = "struct" if type(comp) is StructType else "array"
@@ -303,6 +307,8 @@ def _check_table(tt: TableType, enabled: frozenset[str]) -> None:
         raise InvalidError(f"invalid table type: element type {type_name(tt.elem)} requires {need}")
     if tt.addr64 and MEMORY64 not in enabled:
         raise InvalidError("invalid table type: i64 addresses require memory64")
+    if tt.shared and SHARED_EVERYTHING not in enabled:
+        raise InvalidError("invalid table type: shared tables require shared-everything-threads")
 
 
 def _check_memory(mt: MemType, enabled: frozenset[str]) -> None:
@@ -314,6 +320,11 @@ def _check_memory(mt: MemType, enabled: frozenset[str]) -> None:
         raise InvalidError("invalid memory type: shared memories require threads")
     if mt.page_size_log2 != 16 and CUSTOM_PAGE_SIZES not in enabled:
         raise InvalidError("invalid custom page size: page sizes require custom-page-sizes")
+
+
+def _check_shared_global(gt: object, enabled: frozenset[str]) -> None:
+    if getattr(gt, "shared", False) and SHARED_EVERYTHING not in enabled:
+        raise InvalidError("invalid global type: shared globals require shared-everything-threads")
 
 
 def _check_tags_enabled(enabled: frozenset[str]) -> None:
@@ -343,6 +354,7 @@ def check_module(module: Module, rules: ValidRules) -> None:
             mutable = bool(getattr(desc, "mutable", False))
             if mutable and MUTABLE_GLOBAL not in enabled:
                 raise InvalidError("mutable globals cannot be imported")
+            _check_shared_global(desc, enabled)
             _check_val(getattr(desc, "valtype", None), enabled)
             mutable_globals.append(mutable)
         elif kind == ExternKind.TAG:
@@ -361,6 +373,7 @@ def check_module(module: Module, rules: ValidRules) -> None:
         _check_tags_enabled(enabled)
     for g in module.globals:
         _check_val(g.type.valtype, enabled)
+        _check_shared_global(g.type, enabled)
         mutable_globals.append(g.type.mutable)
     for ex in module.exports:
         if ex.kind == ExternKind.TAG:

@@ -5,6 +5,7 @@ module rule describes.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Optional
 
@@ -27,7 +28,8 @@ from .canon import canonicalize
 from .code import CodeValidator
 from .context import FuncInfo, ModuleInfo, Resolver
 from .features import ValidRules, check_module, valid_rules
-from .subtyping import TagDesc, ref_sub
+from .shared import shared_deftype_ok
+from .subtyping import TagDesc, ref_sub, shareable
 
 _MAX_PAGE_LOG2 = 16
 
@@ -67,14 +69,18 @@ def _check_tabletype(tt: TableType, res: Resolver) -> TableType:
     bits = 64 if tt.addr64 else 32
     _check_limits(tt.limits, (1 << bits) - 1, f"table size must be at most 2^{bits}-1 elements")
     elem = res.ref(tt.elem)
-    return tt if elem is tt.elem else TableType(tt.limits, elem, tt.addr64)
+    if tt.shared and not shareable(elem):
+        raise InvalidError("invalid type: shared tables must have a shared element type")
+    return tt if elem is tt.elem else dataclasses.replace(tt, elem=elem)
 
 
 def _check_globaltype(gt: GlobalType, res: Resolver) -> GlobalType:
     if type(gt) is not GlobalType:
         raise InvalidError("malformed global type")
     t = res.val(gt.valtype)
-    return gt if t is gt.valtype else GlobalType(t, gt.mutable)
+    if gt.shared and not shareable(t):
+        raise InvalidError("invalid type: shared globals must have a shared value type")
+    return gt if t is gt.valtype else dataclasses.replace(gt, valtype=t)
 
 
 def _check_tagtype(tt: TagType, res: Resolver):
@@ -88,11 +94,11 @@ def _check_tagtype(tt: TagType, res: Resolver):
 
 def _const_expr(
     info: ModuleInfo, res: Resolver, expr, t: object, globals_limit: Optional[int] = None,
-    validator: type = CodeValidator,
+    validator: type = CodeValidator, shared: bool = False,
 ) -> None:
     if not expr:
         raise InvalidError("constant expression required: empty expression")
-    v = validator(info, res, [], set(), (t,), const=True, globals_limit=globals_limit)
+    v = validator(info, res, [], set(), (t,), const=True, globals_limit=globals_limit, shared=shared)
     v.run(expr, (), (t,))
 
 
@@ -162,12 +168,14 @@ def _function(
     dt = info.funcs[info.n_imported_funcs + index]
     ft: FuncType = dt.comp
     declared = res.vals(tuple(func.locals))
+    if dt.shared and not all(shareable(t) for t in declared):
+        raise InvalidError("invalid type: the locals of a shared function must have shared types")
     locals_ = list(ft.params) + list(declared)
     base = len(ft.params)
     unset = {
         base + k for k, t in enumerate(declared) if type(t) is RefType and not t.nullable
     }
-    v = validator(info, res, locals_, unset, ft.results)
+    v = validator(info, res, locals_, unset, ft.results, shared=dt.shared)
     v.run(func.body, (), ft.results)
     return FuncInfo(dt, ft.params, ft.results, declared)
 
@@ -179,6 +187,9 @@ def _validate(module: Module, rules: Optional[ValidRules] = None) -> ModuleInfo:
         validator, elem_validator = rules.validator, rules.elem_validator
     info = ModuleInfo()
     info.types = canonicalize(module)
+    for dt in info.types:
+        if dt.shared:
+            shared_deftype_ok(dt)
     res = (Resolver if rules is None else rules.resolver)(info.types)
     _imports(module, info, res)
 
@@ -195,7 +206,7 @@ def _validate(module: Module, rules: Optional[ValidRules] = None) -> ModuleInfo:
         limit = len(info.globals)
         if rules is not None:
             limit = rules.globals_limit(info.n_imported_globals, limit)
-        _const_expr(info, res, g.init, gt.valtype, limit, validator)
+        _const_expr(info, res, g.init, gt.valtype, limit, validator, gt.shared)
         info.globals.append(gt)
 
     for mt in module.mems:
@@ -206,7 +217,7 @@ def _validate(module: Module, rules: Optional[ValidRules] = None) -> ModuleInfo:
         tt = _check_tabletype(table.type, res)
         if table.init is not None:
             # Table initialisers see only the imported globals (context C').
-            _const_expr(info, res, table.init, tt.elem, info.n_imported_globals, validator)
+            _const_expr(info, res, table.init, tt.elem, info.n_imported_globals, validator, tt.shared)
         elif not tt.elem.nullable:
             raise InvalidError("type mismatch: non-nullable table requires an initialiser")
         info.tables.append(tt)
@@ -225,8 +236,10 @@ def _validate(module: Module, rules: Optional[ValidRules] = None) -> ModuleInfo:
 
     for k, e in enumerate(module.elems):
         rt = info.elems[k]
+        # a segment of shared references is initialised in a shared context
+        shared = type(rt) is RefType and shareable(rt) and _is_shared_heap(rt.heap)
         for expr in e.init:
-            _const_expr(info, res, expr, rt, validator=elem_validator)
+            _const_expr(info, res, expr, rt, validator=elem_validator, shared=shared)
         if e.mode == SegmentMode.ACTIVE:
             tables = info.tables
             if not 0 <= e.table < len(tables):
@@ -262,6 +275,10 @@ def _validate(module: Module, rules: Optional[ValidRules] = None) -> ModuleInfo:
             raise InvalidError("duplicate export name")
         info.exports[ex.name] = (ex.kind, ex.index)
     return info
+
+
+def _is_shared_heap(h: object) -> bool:
+    return getattr(h, "shared", False) is True
 
 
 def _mem(info: ModuleInfo, x: int) -> MemType:

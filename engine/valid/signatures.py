@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..syntax.opcodes import IMMEDIATES, Imm, Op
-from ..syntax.types import EQREF, F32, F64, I32, I64, V128, AbsHeapType, RefType
+from ..syntax.opcodes import IMMEDIATES, ROUNDING_DIRECTIONS, Imm, Op
+from ..syntax.types import F32, F64, I32, I64, V128, AbsHeapType, RefType
 
 _NUM = {"i32": I32, "i64": I64, "f32": F32, "f64": F64}
 _LANE_TYPE = {"i8x16": I32, "i16x8": I32, "i32x4": I32, "i64x2": I64, "f32x4": F32, "f64x2": F64}
@@ -60,6 +60,10 @@ def _scalar(name: str):
         return [], [rt]
     if op == "eqz":
         return [rt], [I32]
+    # rounding-mode-control: an operator with a direction types as the operator
+    base, _, direction = op.rpartition("_")
+    if direction in ROUNDING_DIRECTIONS and base in _UNOPS | _BINOPS:
+        op = base
     if op in _RELOPS:
         return [rt, rt], [I32]
     if op in _UNOPS:
@@ -99,17 +103,13 @@ def _vector(name: str):
 
 
 _REF_I31 = RefType(False, AbsHeapType.I31)
-_NULL_I31 = RefType(True, AbsHeapType.I31)
-_NULL_ARRAY = RefType(True, AbsHeapType.ARRAY)
 
 _SPECIAL: dict[Op, tuple[list, list]] = {
     Op.NOP: ([], []),
     Op.ATOMIC_FENCE: ([], []),
-    Op.REF_EQ: ([EQREF, EQREF], [I32]),
     Op.REF_I31: ([I32], [_REF_I31]),
-    Op.I31_GET_S: ([_NULL_I31], [I32]),
-    Op.I31_GET_U: ([_NULL_I31], [I32]),
-    Op.ARRAY_LEN: ([_NULL_ARRAY], [I32]),
+    Op.REF_I31_SHARED: ([I32], [RefType(False, AbsHeapType.SHARED_I31)]),
+    Op.PAUSE: ([], []),
     Op.I64_ADD128: ([I64, I64, I64, I64], [I64, I64]),
     Op.I64_SUB128: ([I64, I64, I64, I64], [I64, I64]),
     Op.I64_MUL_WIDE_S: ([I64, I64], [I64, I64]),

@@ -54,6 +54,27 @@ class _Bot:
 
 BOT = _Bot()
 
+
+class SharedUnknown:
+    """``(ref (bot-share ht))`` of the shared-everything-threads proposal: an
+    abstract heap type ``ht`` whose sharedness is not known, produced only by
+    unreachable code (``any.convert_extern`` of the bottom type). It matches
+    what either ``ht`` or ``(shared ht)`` matches."""
+
+    __slots__ = ("base",)
+
+    def __init__(self, base: AbsHeapType):
+        self.base = base
+
+    def __repr__(self) -> str:
+        return f"(shared? {self.base!r})"
+
+
+#: The unknown-sharedness forms, one per abstract heap type.
+SHARED_UNKNOWN: dict[AbsHeapType, SharedUnknown] = {
+    h: SharedUnknown(h) for h in AbsHeapType if h.value | 0x6500 in AbsHeapType._value2member_map_
+}
+
 #: Abstract heap type -> the abstract heap types it matches.
 _ABS_SUPERS: dict[AbsHeapType, frozenset] = {
     A.ANY: frozenset({A.ANY}),
@@ -82,6 +103,12 @@ _ABS_BOTTOM = {
     A.NOEXTERN: A.NOEXTERN, A.EXN: A.NOEXN, A.NOEXN: A.NOEXN,
 }
 
+# The shared hierarchies mirror the unshared ones (shared-everything-threads).
+_TWINS = [h for h in A if h.value < 0x100 and h.value | 0x6500 in A._value2member_map_]
+for _table in (_ABS_TOP, _ABS_BOTTOM):
+    _table.update({h.as_shared: _table[h].as_shared for h in _TWINS})
+_ABS_SUPERS.update({h.as_shared: frozenset(x.as_shared for x in _ABS_SUPERS[h]) for h in _TWINS})
+
 
 def top_heap(h: object) -> object:
     """The top type of ``h``'s hierarchy (BOT stays BOT)."""
@@ -89,6 +116,8 @@ def top_heap(h: object) -> object:
         return h.top
     if h is BOT:
         return BOT
+    if type(h) is SharedUnknown:
+        return SHARED_UNKNOWN[_ABS_TOP[h.base]]
     return _ABS_TOP[h]  # type: ignore[index]
 
 
@@ -98,6 +127,8 @@ def bottom_heap(h: object) -> object:
         return h.bottom
     if h is BOT:
         return BOT
+    if type(h) is SharedUnknown:
+        return SHARED_UNKNOWN[_ABS_BOTTOM[h.base]]
     return _ABS_BOTTOM[h]  # type: ignore[index]
 
 
@@ -112,6 +143,13 @@ def heap_sub(h1: object, h2: object) -> bool:
         return h2 in h1.abs_above  # type: ignore[union-attr]
     if h1 is BOT:
         return True
+    if t1 is SharedUnknown:
+        base = h1.base  # type: ignore[union-attr]
+        if type(h2) is SharedUnknown:
+            return heap_sub(base, h2.base)
+        return heap_sub(base, h2) or heap_sub(base.as_shared, h2)
+    if type(h2) is SharedUnknown:
+        return False
     if type(h2) is DefType:
         return h1 is h2.bottom  # type: ignore[union-attr]
     if h2 is BOT:
@@ -159,6 +197,20 @@ def results_sub(ts1: Sequence, ts2: Sequence) -> bool:
     return True
 
 
+def shareable(t: object) -> bool:
+    """Whether a resolved value or storage type is valid in a shared
+    context: numbers, vectors and packed types always are; references when
+    their heap type is shared."""
+    if type(t) is not RefType:
+        return True
+    h = t.heap  # type: ignore[union-attr]
+    if type(h) is AbsHeapType:
+        return h.shared
+    if type(h) is DefType:
+        return h.shared
+    return True  # the bottom type of unreachable code
+
+
 def storage_sub(z1: object, z2: object) -> bool:
     """Storage type matching: packed types only match themselves."""
     if type(z1) is PackedType or type(z2) is PackedType:
@@ -178,7 +230,7 @@ def field_sub(f1: FieldType, f2: FieldType) -> bool:
 def comp_sub(c1: object, c2: object) -> bool:
     """Composite type matching (width and depth for structs, contravariant
     parameters and covariant results for functions)."""
-    if type(c1) is not type(c2):
+    if type(c1) is not type(c2) or c1.shared != c2.shared:  # type: ignore[union-attr]
         return False
     if type(c1) is FuncType:
         return results_sub(c2.params, c1.params) and results_sub(c1.results, c2.results)  # type: ignore[union-attr]
@@ -227,6 +279,7 @@ def table_sub(t1: TableType, t2: TableType) -> bool:
     """Tables: same address type, matching limits, equivalent element types."""
     return (
         t1.addr64 == t2.addr64
+        and t1.shared == t2.shared
         and limits_sub(t1.limits, t2.limits)
         and ref_sub(t1.elem, t2.elem)
         and ref_sub(t2.elem, t1.elem)
@@ -244,8 +297,9 @@ def mem_sub(m1: MemType, m2: MemType) -> bool:
 
 
 def global_sub(g1: GlobalType, g2: GlobalType) -> bool:
-    """Immutable globals are covariant, mutable ones invariant."""
-    if g1.mutable != g2.mutable:
+    """Immutable globals are covariant, mutable ones invariant; sharedness
+    must agree."""
+    if g1.mutable != g2.mutable or g1.shared != g2.shared:
         return False
     if not val_sub(g1.valtype, g2.valtype):
         return False

@@ -37,6 +37,37 @@ from ..values import NULL, Foreign, Num, Ref, RefKind, Value, Vec, bits_to_f64
 __all__ = ["EngineAdapter", "HostRef"]
 
 _M32, _M64, _M128 = (1 << 32) - 1, (1 << 64) - 1, (1 << 128) - 1
+#: No value of a type can be made (see EngineSession._shared_spectest).
+_NO_VALUE = object()
+
+
+def _comp_text(comp: Any) -> Optional[str]:
+    """A struct or array type of numeric or packed fields as text (None for
+    any other)."""
+    fields = getattr(comp, "fields", None)
+    if fields is None:
+        fields = (comp.field,) if hasattr(comp, "field") else None
+    if fields is None:
+        return None
+    parts = []
+    for f in fields:
+        z = str(f.storage)
+        if z not in ("i8", "i16", "i32", "i64", "f32", "f64", "v128"):
+            return None
+        parts.append(f"(mut {z})" if f.mutable else z)
+    body = " ".join(f"(field {p})" for p in parts) if hasattr(comp, "fields") else parts[0]
+    text = f"({'struct' if hasattr(comp, 'fields') else 'array'} {body})"
+    return f"(shared {text})" if getattr(comp, "shared", False) else text
+
+
+def _involves_sharing(t: Any) -> bool:
+    """Whether an import type is shared or holds shared references."""
+    if getattr(t, "shared", False):
+        return True
+    for part in (getattr(t, "elem", None), getattr(t, "valtype", None)):
+        if getattr(getattr(part, "heap", None), "shared", False):
+            return True
+    return False
 
 
 def _engine_reads_text() -> bool:
@@ -68,7 +99,8 @@ def _kind_of(t: Any) -> str:
         return name
     heap = getattr(t, "heap", None)
     kind = getattr(heap, "kind", heap)  # a defined type's kind, or the abstract type
-    label = getattr(kind, "name", "").lower()
+    # a shared heap type (shared-everything-threads) reads as its unshared form
+    label = getattr(kind, "name", "").lower().removeprefix("shared_")
     if label in ("func", "nofunc"):
         return "funcref"
     if label in ("extern", "noextern"):
@@ -247,7 +279,102 @@ class EngineSession:
         return _engine_call(engine.Module, self.engine, source.binary())
 
     def instantiate(self, module: Any) -> Any:
-        return _engine_call(self.linker.instantiate, self.store, module)
+        shared = _engine_call(self._shared_spectest, module)
+        for name, item in shared.items():
+            self.linker.define(self.store, "spectest", name, item)
+        try:
+            return _engine_call(self.linker.instantiate, self.store, module)
+        finally:
+            # the next module sees the reference host module again
+            for name in shared:
+                if name in self.spectest:
+                    self.linker.define(self.store, "spectest", name, self.spectest[name])
+
+    def _shared_spectest(self, module: Any) -> dict[str, Any]:
+        """Shared items for a module's shared imports from ``spectest``.
+
+        The shared-everything-threads tests import shared globals, tables and
+        functions from ``spectest`` (under names that say their types, and
+        once one name with two types); the reference host module has no
+        shared item. For each such import the host makes a fresh item of
+        exactly the imported type: a global holding the default value of its
+        type, a table of default elements, a function returning default
+        results. A non-null reference type needs a value: ``(shared i31)``,
+        ``(shared eq)`` and ``(shared any)`` get ``(ref.i31 0)``,
+        ``(shared extern)`` a host value, ``(shared func)`` and shared
+        function types a host function; no other is made (the bottom types
+        have no value at all), so such an import stays unlinkable.
+        """
+        items: dict[str, Any] = {}
+        imports = getattr(module, "imports", None) or ()
+        for mod, name, t in imports:
+            if mod != "spectest" or not _involves_sharing(t):
+                continue
+            item: Any = None
+            if hasattr(t, "elem"):  # a table type
+                value = self._shared_value(t.elem)
+                if value is not _NO_VALUE:
+                    item = engine.Table(self.store, t, value)
+            elif hasattr(t, "valtype"):  # a global type
+                value = self._shared_value(t.valtype)
+                if value is not _NO_VALUE:
+                    item = engine.Global(self.store, t, value)
+            elif hasattr(t, "comp"):  # a function's defined type
+                item = self._shared_func(t.comp)
+            if item is not None:
+                items[name] = item
+        return items
+
+    def _shared_aggregate(self, kind: str) -> Any:
+        """A shared struct or array (of an empty struct type, an i8 array
+        type)."""
+        return self._aggregate_of("(shared (struct))" if kind == "struct" else "(shared (array i8))")
+
+    def _aggregate_of(self, comp: Optional[str]) -> Any:
+        """A struct or array of the composite type ``comp`` (text) with
+        default contents, made by a module in the session's store (a final
+        type alone in its group is the same type as the importer's)."""
+        if comp is None:
+            return None
+        new = "(struct.new_default 0)" if "(struct" in comp else "(array.new_fixed 0 0)"
+        module = engine.Module(self.engine, f'(module (type {comp}) (global (export "v") (ref 0) {new}))')
+        instance = engine.Linker(self.engine).instantiate(self.store, module)
+        return instance.exports(self.store)["v"].value(self.store)
+
+    def _shared_func(self, functype: Any) -> Any:
+        results = [self._shared_value(r) for r in functype.results]
+        if any(r is _NO_VALUE for r in results):
+            return None
+        value = results[0] if len(results) == 1 else tuple(results) if results else None
+        return engine.Func(self.store, functype, lambda *args: value)
+
+    def _shared_value(self, t: Any) -> Any:
+        """The default value of a value type, or a value of a non-null
+        reference type (see :meth:`_shared_spectest`); ``_NO_VALUE`` if none."""
+        name = str(t)
+        if name in ("i32", "i64", "v128"):
+            return 0
+        if name in ("f32", "f64"):
+            return 0.0
+        if getattr(t, "nullable", False):
+            return None
+        heap = getattr(t, "heap", None)
+        label = getattr(heap, "name", "").lower().removeprefix("shared_")
+        if label in ("i31", "eq", "any"):
+            return engine.I31Ref(0)
+        if label == "extern":
+            return self._host(0)
+        if label == "func":
+            return self._shared_func(engine.FuncType([], [], shared=True))
+        if label in ("struct", "array"):
+            return self._shared_aggregate(label)
+        comp = getattr(heap, "comp", None)
+        if comp is not None and hasattr(comp, "params"):
+            return self._shared_func(comp) or _NO_VALUE
+        if comp is not None and getattr(heap, "final", False):
+            value = self._aggregate_of(_comp_text(comp))
+            return _NO_VALUE if value is None else value
+        return _NO_VALUE
 
     def register(self, name: str, instance: Any) -> None:
         _engine_call(self.linker.define_instance, self.store, name, instance)
@@ -327,8 +454,7 @@ class EngineAdapter:
     checks_custom = True
     #: every proposal of the suite (the engine's Config switches them)
     claims: frozenset[str] = frozenset(PROPOSALS) - frozenset(
-        {"stack-switching", "compact-import-section", "shared-everything-threads",
-         "rounding-mode-control"})
+        {"stack-switching", "compact-import-section"})
 
     def version(self) -> str:
         """``transwasm VERSION`` (the installed distribution's version)."""
