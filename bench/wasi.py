@@ -26,8 +26,10 @@ import argparse
 import importlib
 import io
 import json
+import shutil
 import sys
 import tempfile
+import weakref
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,7 +162,10 @@ class WasiWasmtimeRunner(WasmtimeRunner):
     def __init__(self, commands: dict[str, WasiKernel], repeat: int | None = None):
         super().__init__(repeat)
         self.commands = commands
-        self._tmp = tempfile.TemporaryDirectory()
+        # removed with the runner, quietly (an implicitly cleaned
+        # TemporaryDirectory warns, an error under -W error)
+        self._tmp = tempfile.mkdtemp(prefix="wasi-bench-")
+        weakref.finalize(self, shutil.rmtree, self._tmp, ignore_errors=True)
 
     def prepare(self, kernel: Kernel, wasm: bytes, args) -> Prepared:
         try:
@@ -169,7 +174,7 @@ class WasiWasmtimeRunner(WasmtimeRunner):
             raise _missing("wasmtime") from None
         command = self.commands[kernel.name]
         argv = command.argv(*args)
-        out = Path(self._tmp.name) / f"{kernel.name}.out"
+        out = Path(self._tmp) / f"{kernel.name}.out"
         start = time.perf_counter()
         eng = wasmtime.Engine()
         module = wasmtime.Module(eng, wasm)

@@ -3,16 +3,22 @@ installed as the ``wasm-engine`` console script).
 
 * ``run FILE [--invoke NAME] [ARGS ...] [--fuel N] [--max-call-depth N]``
   instantiates the module (with no imports) and calls ``NAME`` (default:
-  ``_start`` when exported), printing each result on its own line.
+  ``_start``; a module with neither is a usage error), printing each result
+  on its own line.
 * ``validate FILE`` decodes and validates.
 * ``dump FILE [--func N] [--fuel] [--epoch]`` prints the Python generated
   for the defined functions (or function ``N``), with fuel metering or
   epoch checks if asked.
 
-``FILE`` is a binary module, or a text module (``.wat``, or text starting
-with ``(``) when wabt's ``wat2wasm`` is installed. Arguments are ints
-(decimal or ``0x`` hex, signed or not) for i32/i64/v128 and floats (``1.5``,
-``-inf``, ``nan``) for f32/f64.
+``FILE`` is a binary module or a text module (``.wat``): the engine reads
+the text format itself. Options and arguments may come in any order, before
+or after the command (``--fuel 10 run f.wat``, ``run --invoke add -5 2
+f.wat``); the module is the first argument that is not a number, so a
+negative argument before it is still an argument. Arguments are ints
+(decimal or ``0x`` hex, signed or not) for i32/i64/v128 and floats
+(``1.5``, ``-inf``, ``nan``) for f32/f64. Results print as wasmtime's
+``run --invoke`` prints them: i32 and i64 signed, v128 as its unsigned
+128-bit integer, floats in Python's shortest form.
 
 Errors are one line on stderr, never a traceback, with these exit codes:
 0 success, 1 usage or I/O error, 2 malformed module, 3 invalid module,
@@ -153,9 +159,8 @@ def cmd_run(args) -> int:
     name = args.invoke
     if name is None:
         if "_start" not in exports:
-            if args.args:
-                raise CliError("arguments given but no function to call (use --invoke NAME)")
-            return EXIT_OK
+            raise CliError(f"{args.file} exports no _start function: name the function to call "
+                           "with --invoke NAME")
         name = "_start"
     func = exports.get(name)
     if not isinstance(func, engine.Func):
@@ -194,19 +199,27 @@ def _non_negative(text: str) -> int:
     return n
 
 
+def program_name() -> str:
+    """How the command line was started: ``wasm-engine`` (the console
+    script) or ``python -m engine``."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return "wasm-engine" if name.startswith("wasm-engine") else "python -m engine"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on bad usage, which here means a malformed
-    module: report usage errors with exit code 1 instead."""
+    module: report usage errors with exit code 1 instead, on one line."""
 
     def error(self, message: str):  # type: ignore[override]
-        raise CliError(f"{message}\n{self.format_usage().rstrip()}")
+        raise CliError(f"{message} (see {self.prog} --help)")
 
 
-def _command_parsers() -> dict[str, argparse.ArgumentParser]:
-    prog = "python -m engine"
-    r = _Parser(prog=f"{prog} run", description="Instantiate a module (no imports) and call a function.")
-    r.add_argument("file")
-    r.add_argument("--invoke", metavar="NAME", help="exported function to call (default: _start if present)")
+def _command_parsers(prog: str) -> dict[str, argparse.ArgumentParser]:
+    r = _Parser(prog=f"{prog} run", usage=f"{prog} run [options] FILE [ARGS ...]",
+                description="Instantiate a module (no imports) and call a function.")
+    r.add_argument("file", nargs="?", help="the module, binary or text (the first argument that is "
+                                           "not a number)")
+    r.add_argument("--invoke", metavar="NAME", help="exported function to call (default: _start)")
     r.add_argument("--fuel", type=_non_negative, metavar="N",
                    help="meter execution: trap once N units of fuel are spent")
     r.add_argument("--max-call-depth", type=_non_negative, metavar="N",
@@ -230,11 +243,14 @@ def _command_parsers() -> dict[str, argparse.ArgumentParser]:
     return {"run": r, "validate": v, "dump": d}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser (for help): ``python -m engine COMMAND ...``."""
-    p = _Parser(prog="python -m engine", description="Run, validate or inspect WebAssembly modules.",
-                epilog="python -m engine COMMAND --help describes each command.")
-    p.add_argument("command", choices=sorted(_command_parsers()))
+def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
+    """The top-level parser (for help): ``PROG COMMAND ...``."""
+    prog = prog or program_name()
+    p = _Parser(prog=prog, usage=f"{prog} [options] COMMAND [options] FILE [ARGS ...]",
+                description="Run, validate or inspect WebAssembly modules (binary or text).",
+                epilog=f"{prog} COMMAND --help describes each command and its options, which may "
+                       "also come before the command.")
+    p.add_argument("command", choices=sorted(_command_parsers(prog)))
     return p
 
 
@@ -248,20 +264,86 @@ def _protect_negative_numbers(argv: Sequence[str]) -> list[str]:
     return [" " + a if len(a) > 1 and _NEGATIVE_NUMBER.match(a) else a for a in argv]
 
 
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+def _unprotect(text: str) -> str:
+    return text[1:] if text[:1] == " " and _NEGATIVE_NUMBER.match(text[1:]) else text
+
+
+def _is_number(text: str) -> bool:
+    text = text.strip()
+    for read in (lambda t: int(t, 0), float):
+        try:
+            read(text)
+            return True
+        except ValueError:
+            pass
+    return False
+
+
+def _options(parser: argparse.ArgumentParser, token: str) -> list:
+    """The options of ``parser`` that ``token`` names (a unique prefix
+    counts, as argparse allows)."""
+    name = token.split("=", 1)[0]
+    exact = [a for a in parser._actions if name in a.option_strings]
+    if exact or not name.startswith("--"):
+        return exact
+    return [a for a in parser._actions if any(o.startswith(name) for o in a.option_strings if o[:2] == "--")]
+
+
+def _find_command(argv: Sequence[str], parsers: dict) -> Optional[int]:
+    """The index of the command in ``argv``, the options before it (and
+    their values) skipped."""
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token in parsers:
+            return i
+        if not token.startswith("-") or _NEGATIVE_NUMBER.match(token):
+            return None  # a positional argument before any command
+        # an option of some command: it takes the next argument as its value
+        # unless none of its kinds does, or the next argument is the command
+        # (``--fuel`` is a flag of dump, a number for run)
+        takes = any(a.nargs != 0 for p in parsers.values() for a in _options(p, token))
+        i += 2 if takes and "=" not in token and argv[i + 1:i + 2] and argv[i + 1] not in parsers else 1
+    return None
+
+
+def parse_args(argv: Sequence[str], prog: Optional[str] = None) -> argparse.Namespace:
     """The parsed command line; raises CliError on bad usage. Options and
-    arguments may come in any order (``run F.wasm --invoke f 1 2``)."""
+    arguments may come in any order, before or after the command
+    (``--fuel 9 run F.wasm --invoke f 1 2``)."""
     from .wasi import split_program_args
 
+    prog = prog or program_name()
     argv, program_args = split_program_args(argv)
-    parsers = _command_parsers()
-    if not argv or argv[0] not in parsers:
-        # help, or a usage error naming the commands
-        build_parser().parse_args(argv[:1])
-    args = parsers[argv[0]].parse_intermixed_args(_protect_negative_numbers(argv[1:]))
+    parsers = _command_parsers(prog)
+    at = _find_command(argv, parsers)
+    if at is None:
+        if any(a in ("-h", "--help") for a in argv):
+            build_parser(prog).parse_args(["--help"])
+        bad = next((a for a in argv if not a.startswith("-")), None)
+        if bad is None:
+            raise CliError(f"a command is required: {', '.join(sorted(parsers))} (see {prog} --help)")
+        raise CliError(f"unknown command {bad!r}: choose from {', '.join(sorted(parsers))} "
+                       f"(see {prog} --help)")
+    command = argv[at]
+    for token in argv[:at]:
+        if token.startswith("-") and not _options(parsers[command], token) and token not in ("-h", "--help"):
+            raise CliError(f"{token.split('=', 1)[0]} is not an option of {command} "
+                           f"(see {prog} {command} --help)")
+    args = parsers[command].parse_intermixed_args(_protect_negative_numbers([*argv[:at], *argv[at + 1:]]))
+    if command == "run":
+        # the module is the first argument that is not a number
+        items = [a for a in [args.file, *args.args] if a is not None]
+        pick = next((k for k, a in enumerate(items) if not _is_number(a)), 0)
+        if not items:
+            parsers[command].error("the following arguments are required: FILE")
+        args.file = _unprotect(items.pop(pick))
+        args.args = [_unprotect(a) for a in items]
+    else:
+        args.file = _unprotect(args.file)
     if program_args:
         if not hasattr(args, "args"):
-            raise CliError(f"{argv[0]} takes no program arguments after --")
+            raise CliError(f"{command} takes no program arguments after --")
         args.args = list(args.args) + program_args
     return args
 

@@ -125,6 +125,14 @@ class TrapCode(enum.Enum):
     UNALIGNED_ATOMIC = "unaligned atomic"
     EXPECTED_SHARED_MEMORY = "expected shared memory"
     OUT_OF_FUEL = "all fuel consumed"
+    #: A GC allocation past the store's cap (``StoreLimits.array_elements``)
+    #: or the engine's, or one the host had no memory for: the spec lets any
+    #: allocation fail, and the reference interpreter says "out of memory".
+    OUT_OF_MEMORY = "out of memory"
+    #: The host could not give a call what it needs to run: a thread (and
+    #: its stack) for a resumable call or a deep one, or a store's cap on
+    #: suspended calls (``StoreLimits.suspended_calls``) was reached.
+    RESOURCE_EXHAUSTED = "host resources exhausted"
     HOST = "host function error"
     INTERRUPT = "interrupt"
     UNCAUGHT_EXCEPTION = "uncaught wasm exception"

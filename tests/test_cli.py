@@ -83,7 +83,73 @@ def test_run_prints_results(capsys, files):
 def test_run_defaults_to_start(capsys, files):
     code, _, err = run(capsys, "run", files["start.wasm"])
     assert code == EXIT_TRAP and "unreachable" in err
-    assert run(capsys, "run", files["mod.wasm"]) == (EXIT_OK, "", "")  # nothing to call
+
+
+def test_run_with_nothing_to_call_is_a_usage_error(capsys, files):
+    # neither --invoke nor a _start export: say so, do not exit 0 silently
+    code, out, err = run(capsys, "run", files["mod.wasm"])
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err.startswith("error: ") and "no _start" in err and "--invoke" in err
+    assert err.count("\n") == 1
+
+
+def test_options_may_come_before_the_command(capsys, files):
+    mod = files["mod.wasm"]
+    assert run(capsys, "--invoke", "add", "run", mod, "1", "2")[:2] == (EXIT_OK, "3\n")
+    code, _, err = run(capsys, "--fuel", "1000", "run", mod, "--invoke", "spin")
+    assert code == EXIT_TRAP and "fuel: 998 consumed, 2 left" in err
+    assert run(capsys, "--fuel=100", "--invoke=add", "run", mod, "1", "2")[:2] == (EXIT_OK, "3\n")
+    code, _, err = run(capsys, "--max-call-depth", "100", "run", mod, "--invoke", "recurse")
+    assert code == EXIT_TRAP and "call stack exhausted" in err
+    # --fuel is a flag of dump: the command that follows is not its value
+    code, out, _ = run(capsys, "--fuel", "dump", mod, "--func", "3")
+    assert code == EXIT_OK and "FUEL" in out
+    code, _, err = run(capsys, "--func", "3", "run", mod)
+    assert code == EXIT_USAGE and "--func is not an option of run" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "--invoke", "add", "-5", "MOD", "2"],
+    ["run", "-5", "--invoke", "add", "MOD", "2"],
+    ["--invoke", "add", "run", "-5", "2", "MOD"],
+    ["run", "MOD", "-5", "2", "--invoke", "add"],
+])
+def test_a_negative_number_before_the_file_is_an_argument(capsys, files, argv):
+    argv = [files["mod.wasm"] if a == "MOD" else a for a in argv]
+    assert run(capsys, *argv) == (EXIT_OK, "-3\n", "")
+
+
+def test_results_print_as_wasmtime_run_invoke_prints_them(capsys, tmp_path):
+    # i32 and i64 signed, v128 its unsigned 128-bit integer (wasmtime's CLI
+    # prints Val::V128 with as_u128), floats in their shortest form
+    wat = tmp_path / "v.wat"
+    wat.write_text('(module (func (export "v") (param v128) (result v128 i32 i64 f32)'
+                   ' (local.get 0) (i32.const -1) (i64.const -2) (f32.const 0.5)))')
+    code, out, _ = run(capsys, "run", wat, "--invoke", "v", "-1")
+    assert (code, out.split()) == (EXIT_OK, [str(2 ** 128 - 1), "-1", "-2", "0.5"])
+    code, out, _ = run(capsys, "run", wat, "--invoke", "v", "0x1234")
+    assert out.split()[0] == str(0x1234)
+
+
+def test_help_names_the_program_as_it_was_started(capsys, monkeypatch):
+    import engine.__main__ as cli
+
+    for argv0, name in (("/usr/local/bin/wasm-engine", "wasm-engine"),
+                        (cli.__file__, "python -m engine")):
+        monkeypatch.setattr(sys, "argv", [argv0])
+        for argv in (["--help"], ["run", "--help"]):
+            with pytest.raises(SystemExit) as e:
+                main(argv)
+            out, _ = capsys.readouterr()
+            assert e.value.code == 0 and out.startswith(f"usage: {name} ")
+        _, _, err = run(capsys, "frobnicate")
+        assert f"(see {name} --help)" in err
+
+
+def test_the_docstring_says_text_needs_no_external_tool():
+    import engine.__main__ as cli
+
+    assert "wat2wasm" not in cli.__doc__ and ".wat" in cli.__doc__
 
 
 def test_text_modules_are_read(capsys, files):
@@ -122,17 +188,23 @@ def test_run_exit_codes(capsys, files):
     (["run", "MOD", "--invoke", "missing"], "no exported function"),
     (["run", "MOD", "--fuel", "-3"], "must not be negative"),
     (["run", "MOD", "--max-call-depth", "0"], "max_call_depth"),
-    (["run", "MOD", "1"], "no function to call"),
+    (["run", "MOD", "1"], "exports no _start"),
     (["run", "no-such-file.wasm"], "cannot read"),
+    (["run"], "required: FILE"),
+    (["run", "MOD", "--bogus"], "unrecognized arguments: --bogus"),
+    (["validate"], "required: file"),
     (["dump", "MOD", "--func", "99"], "not a defined function"),
-    (["frobnicate"], "invalid choice"),
+    (["dump", "MOD", "--func", "x"], "invalid int value"),
+    (["frobnicate"], "unknown command 'frobnicate'"),
+    (["--fuel", "3"], "unknown command '3'"),
     ([], "required"),
 ])
-def test_usage_errors_exit_1(capsys, files, argv, message):
+def test_usage_errors_exit_1_on_one_line(capsys, files, argv, message):
     argv = [files["mod.wasm"] if a == "MOD" else a for a in argv]
     code, _, err = run(capsys, *argv)
     assert code == EXIT_USAGE
     assert err.startswith("error: ") and message in err
+    assert err.count("\n") == 1, err
 
 
 def test_fuel_stops_an_infinite_loop(capsys, files):

@@ -136,6 +136,86 @@ def test_bad_limits_are_usage_errors():
         engine.Store(limits={"instances": 3})
 
 
+# -- GC allocation ------------------------------------------------------------------
+
+ARRAYS = """
+(module
+  (type $a (array (mut i32)))
+  (type $e (array (mut funcref)))
+  (data $d "0123456789abcdef0123456789abcdef0123456789abcdef")
+  (elem $el func $len $len $len $len $len $len $len $len $len $len $len $len)
+  (func $len (export "new") (param i32) (result i32) (array.len (array.new_default $a (local.get 0))))
+  (func (export "new_init") (param i32) (result i32) (array.len (array.new $a (i32.const 7) (local.get 0))))
+  (func (export "new_data") (param i32) (result i32) (array.len (array.new_data $a $d (i32.const 0) (local.get 0))))
+  (func (export "new_elem") (param i32) (result i32) (array.len (array.new_elem $e $el (i32.const 0) (local.get 0))))
+  (func (export "fixed11") (result i32)
+    (array.len (array.new_fixed $a 11 (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+      (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)))))
+"""
+
+
+def test_a_gc_array_past_the_engine_cap_is_out_of_memory_not_a_host_trap():
+    from engine.runtime.gc import MAX_ARRAY_LENGTH
+
+    eng, store = _store()
+    ex = _instantiate(eng, store, ARRAYS).exports(store)
+    for name in ("new", "new_init"):
+        with pytest.raises(engine.Trap) as e:
+            ex[name](store, MAX_ARRAY_LENGTH + 1)
+        assert e.value.code is TrapCode.OUT_OF_MEMORY
+        assert str(e.value).startswith("out of memory")
+    assert ex["new"](store, 1000) == 1000
+
+
+def test_the_store_caps_the_elements_of_one_gc_array():
+    eng, store = _store(StoreLimits(array_elements=10))
+    ex = _instantiate(eng, store, ARRAYS).exports(store)
+    for name in ("new", "new_init", "new_data", "new_elem"):
+        assert ex[name](store, 10) == 10
+        with pytest.raises(engine.Trap) as e:
+            ex[name](store, 11)
+        assert e.value.code is TrapCode.OUT_OF_MEMORY, name
+    with pytest.raises(engine.Trap) as e:
+        ex["fixed11"](store)
+    assert e.value.code is TrapCode.OUT_OF_MEMORY
+    # a cap can change later, as the others can
+    store.set_limits(array_elements=11)
+    assert ex["fixed11"](store) == 11 and ex["new"](store, 11) == 11
+    store.set_limits()
+    assert ex["new"](store, 5000) == 5000
+
+
+def test_the_gc_cap_holds_in_constant_expressions_and_follows_the_running_store():
+    eng = engine.Engine()
+    small = engine.Store(eng, limits=StoreLimits(array_elements=4))
+    big = engine.Store(eng)
+    glob = ('(module (type $a (array i8)) (global (export "g") (ref $a) (array.new_default $a (i32.const 5)))'
+            ' (global (export "h") (ref $a) (array.new_fixed $a 5 (i32.const 1) (i32.const 2)'
+            ' (i32.const 3) (i32.const 4) (i32.const 5))))')
+    with pytest.raises(engine.Trap) as e:
+        _instantiate(eng, small, glob)
+    assert e.value.code is TrapCode.OUT_OF_MEMORY
+    _instantiate(eng, big, glob)
+    # a host function of the capped store calls into the other store: each
+    # call allocates under its own store's cap
+    big_ex = _instantiate(eng, big, ARRAYS).exports(big)
+    linker = engine.Linker(eng)
+    linker.define_func("env", "other", engine.FuncType([ValType.i32()], [ValType.i32()]),
+                       lambda n: big_ex["new"](big, n))
+    caller = linker.instantiate(small, engine.Module(eng, wat2wasm(
+        '(module (import "env" "other" (func $o (param i32) (result i32)))'
+        ' (type $a (array i32))'
+        ' (func (export "f") (param i32) (result i32)'
+        '   (i32.add (call $o (local.get 0)) (array.len (array.new_default $a (local.get 0))))))'))).exports(small)
+    assert caller["f"](small, 4) == 8
+    with pytest.raises(engine.Trap) as e:
+        caller["f"](small, 100)  # the other store makes its 100, this one may not
+    assert e.value.code is TrapCode.OUT_OF_MEMORY
+    assert "100 elements" in str(e.value)
+    with pytest.raises(engine.UsageError):
+        StoreLimits(array_elements=-1)
+
+
 # -- call depth ---------------------------------------------------------------------
 
 RECURSE = """

@@ -4,9 +4,13 @@ call; ResumableCall.resume continues it where it stopped."""
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 import threading
 import time
 import weakref
+from pathlib import Path
 
 import pytest
 
@@ -308,3 +312,99 @@ def test_an_interrupted_wait_releases_the_call_and_the_worker(monkeypatch):
         call = env.ex["twice"].call_resumable(env.store, 1)
         call.resume(env.store, 1)
         assert call.resume(env.store, 1) == 2
+
+
+# -- host resources ------------------------------------------------------------------
+
+
+def test_a_thread_the_host_cannot_start_is_a_resource_trap(monkeypatch):
+    from engine.runtime import stack
+
+    def no_thread(self):
+        raise RuntimeError("can't start new thread")
+
+    env = Env()
+    monkeypatch.setattr(stack, "_idle", [])  # no idle worker to reuse
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    with pytest.raises(engine.Trap) as e:
+        env.ex["twice"].call_resumable(env.store, 1)
+    assert e.value.code is TrapCode.RESOURCE_EXHAUSTED
+    assert "can't start new thread" in str(e.value)
+    monkeypatch.undo()
+    # nothing was counted or left behind: the store goes on
+    call = env.ex["twice"].call_resumable(env.store, 1)
+    assert call.resume(env.store, 1).resume(env.store, 2) == 3
+
+
+def test_the_store_caps_the_resumable_calls_that_coexist():
+    env = Env()
+    env.store.set_limits(suspended_calls=2)
+    first = env.ex["twice"].call_resumable(env.store, 1)
+    second = env.ex["twice"].call_resumable(env.store, 2)
+    with pytest.raises(engine.Trap) as e:
+        env.ex["twice"].call_resumable(env.store, 3)
+    assert e.value.code is TrapCode.RESOURCE_EXHAUSTED and "2 suspended calls" in str(e.value)
+    # a finished call frees its place, and so does a closed one
+    assert first.resume(env.store, 0).resume(env.store, 0) == 0
+    third = env.ex["twice"].call_resumable(env.store, 3)
+    with pytest.raises(engine.Trap):
+        env.ex["twice"].call_resumable(env.store, 4)
+    second.close()
+    assert _eventually(lambda: env.store._limiter.resumable_calls == 1)
+    fourth = env.ex["twice"].call_resumable(env.store, 4)
+    assert isinstance(fourth, ResumableCall) and third.suspended
+    third.close()
+    fourth.close()
+    assert _eventually(lambda: env.store._limiter.resumable_calls == 0)
+    # calls that never suspend are counted only while they run
+    plain = Env(suspend=False)
+    plain.store.set_limits(suspended_calls=1)
+    for _ in range(3):
+        assert plain.ex["twice"].call_resumable(plain.store, 1) == 300
+    # the cap is checked and documented like the others
+    with pytest.raises(engine.UsageError):
+        engine.StoreLimits(suspended_calls=-1)
+
+
+_EXHAUST = r"""
+import resource, sys
+import engine
+from engine import FuncType, Linker, Module, Store, Suspend, Trap, TrapCode, ValType
+
+def wait(x):
+    raise Suspend()
+
+eng = engine.Engine()
+store = Store(eng)
+linker = Linker(eng)
+linker.define_func("env", "wait", FuncType([ValType.i32()], [ValType.i32()]), wait)
+f = linker.instantiate(store, Module(eng, '(module (import "env" "wait" (func $w (param i32) (result i32)))'
+                                          ' (func (export "f") (param i32) (result i32) (call $w (local.get 0))))'
+                       )).exports(store)["f"]
+f.call_resumable(store, 0).close()
+# an address space with room for a few hundred MiB more: thread stacks run out
+used = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+resource.setrlimit(resource.RLIMIT_AS, (used + (300 << 20),) * 2)
+calls = []
+for i in range(2000):
+    try:
+        calls.append(f.call_resumable(store, i))
+    except Trap as e:
+        assert e.code is TrapCode.RESOURCE_EXHAUSTED, e
+        break
+else:
+    sys.exit("no thread ran out")
+n = len(calls)
+for c in calls:
+    c.close()
+print("exhausted after", n)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs Linux /proc to size the limit")
+def test_running_out_of_threads_for_real_is_a_resource_trap():
+    # the case that raised RuntimeError: thread stacks that no longer fit
+    proc = subprocess.run([sys.executable, "-c", _EXHAUST], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.startswith("exhausted after ")

@@ -72,6 +72,51 @@ def test_bad_strings(text):
         tokenize(text)
 
 
+@pytest.mark.parametrize("body, message, at", [
+    (r"ab\q", "illegal escape", 2), (r"\ff\u{D800}x", "malformed UTF-8 encoding", 3),
+    ("\\ffa\x01", "illegal character in string", 4), (r"a\u{110000}\q", "malformed UTF-8", 1),
+    (r"\\\q", "illegal escape", 2), ("\\", "illegal escape", 0),
+])
+def test_a_bad_string_names_its_first_error_and_where(body, message, at):
+    with pytest.raises(MalformedError, match=message) as e:
+        decode_string(body, "x" * 20 + body, 20)
+    assert str(e.value).endswith(f"(at 1:{20 + at + 1})")
+
+
+def _python_steps(fn, *args) -> int:
+    """How many Python-level calls (of Python or C functions) ``fn`` makes."""
+    import sys
+
+    count = 0
+
+    def profile(frame, event, arg):
+        nonlocal count
+        if event in ("call", "c_call"):
+            count += 1
+
+    sys.setprofile(profile)
+    try:
+        fn(*args)
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+@pytest.mark.parametrize("piece", [r"\ff", r"a\ff", r"\t", r"\u{41}", "λ\\00"])
+def test_string_escapes_cost_no_python_step_each(piece):
+    # a megabyte of escapes is decoded by a few C calls (split, join), not a
+    # Python step per escape: the step count does not grow with the string
+    small = _python_steps(decode_string, piece * 10)
+    large = _python_steps(decode_string, piece * 100_000)
+    assert large == small < 50
+    assert decode_string(piece * 100_000) == decode_string(piece) * 100_000
+
+
+def test_three_million_escapes_read_as_a_data_segment():
+    wasm = parse_module('(module (memory 1) (data (i32.const 0) "' + "\\ff" * 3_000_000 + '"))')
+    assert wasm.count(b"\xff") >= 3_000_000
+
+
 def test_identifiers():
     assert kinds_values('$a $"a" $"a b" $!#$%&\'*+-./:<=>?@\\^_`|~') == [
         (ID, "a"), (ID, "a"), (ID, "a b"), (ID, "!#$%&'*+-./:<=>?@\\^_`|~")]

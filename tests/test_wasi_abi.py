@@ -393,7 +393,7 @@ def test_directories(guest_dir):
     assert guest.call("path_filestat_set_times", 3, 1, new, nsize, 0, 9_000_000_000,
                       abi.FstFlags.MTIM) == 0
     assert os.stat(host / "c.txt").st_mtime_ns == 9_000_000_000
-    err, dfd = guest.open(".", oflags=abi.OFlags.DIRECTORY)
+    err, dfd = guest.open(".", oflags=abi.OFlags.DIRECTORY, rights=ALL & ~Rights.FD_WRITE)
     assert err == 0 and guest.write(dfd, b"x")[0] == Errno.ISDIR
     assert guest.call("fd_read", dfd, 0, 0, guest.alloc(4)) == Errno.ISDIR
 
@@ -434,6 +434,95 @@ def test_readdir_layout_cookies_and_truncation(guest_dir):
     assert readdir(guest, 3, 4096, 99) == (0, b"")
     err, fd = guest.open("file")
     assert guest.call("fd_readdir", fd, 0, 0, 0, guest.alloc(4)) == Errno.NOTDIR
+
+
+def test_a_directory_opened_with_the_write_right_is_isdir(guest_dir):
+    # as wasmtime and the WASI testsuite (path_open_preopen): O_DIRECTORY
+    # with FD_WRITE fails, it does not open with the right silently dropped
+    guest, host = guest_dir
+    (host / "sub").mkdir()
+    (host / "file").write_text("x")
+    D, W = abi.OFlags.DIRECTORY, int(Rights.FD_READ | Rights.FD_WRITE)
+    for path in (".", "sub", "sub/"):
+        assert guest.open(path, oflags=D, rights=W)[0] == Errno.ISDIR
+        assert guest.open(path, rights=W)[0] == Errno.ISDIR
+        err, fd = guest.open(path, oflags=D, rights=int(Rights.FD_READ))
+        assert err == 0 and guest.call("fd_close", fd) == 0
+        err, fd = guest.open(path, oflags=D, rights=0)
+        assert err == 0 and guest.call("fd_close", fd) == 0
+    assert guest.open("file", oflags=D, rights=W)[0] == Errno.NOTDIR
+
+
+def test_readdir_dotdot_of_a_preopen_is_not_the_host_parent(guest_dir):
+    guest, host = guest_dir
+    (host / "sub").mkdir()
+    parent = os.stat(host.parent).st_ino
+    for fd in (3, guest.open("sub", oflags=abi.OFlags.DIRECTORY, rights=int(Rights.FD_READDIR))[1]):
+        entries = readdir(guest, fd, 4096, 0)[1]
+        own = abi.DIRENT.unpack_from(entries, 0)[1]
+        dotdot = abi.DIRENT.unpack_from(entries, 24 + 1)
+        assert entries[24:25] == b"." and entries[2 * 24 + 1:2 * 24 + 3] == b".."
+        # the directory's own inode, as wasmtime gives it
+        assert dotdot[1] == own != parent
+    assert own == os.stat(host / "sub").st_ino
+
+
+@pytest.mark.parametrize("follow", [False, True])
+def test_exclusive_create_on_an_existing_symlink_is_eexist(tmp_path, follow):
+    # POSIX: O_CREAT|O_EXCL never follows a final symlink; one that exists
+    # is EEXIST, wherever it points (outside, inside, nowhere)
+    box = tmp_path / "box"
+    box.mkdir()
+    (tmp_path / "outside").write_text("secret")
+    os.symlink("../outside", box / "out")
+    os.symlink(str(tmp_path / "outside"), box / "abs_out")
+    os.symlink("missing", box / "dangling")
+    (box / "file").write_text("x")
+    guest = Guest(WasiConfig(preopens=[(str(box), "/box")]))
+    try:
+        C = abi.OFlags.CREAT | abi.OFlags.EXCL
+        for name in ("out", "abs_out", "dangling", "file"):
+            assert guest.open(name, oflags=C, follow=follow)[0] == Errno.EXIST, name
+        assert guest.open("new", oflags=C, follow=follow)[0] == 0
+    finally:
+        guest.close()
+    assert (tmp_path / "outside").read_text() == "secret"
+    assert not (box / "missing").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="the host has no FIFOs")
+def test_a_fifo_in_a_preopen_never_blocks_the_host(guest_dir):
+    import threading
+
+    guest, host = guest_dir
+    os.mkfifo(host / "fifo")
+    result = {}
+    reader = threading.Thread(target=lambda: result.update(read=guest.open("fifo", rights=ALL & ~Rights.FD_WRITE)),
+                              daemon=True)
+    reader.start()
+    reader.join(10)
+    if reader.is_alive():
+        # release the blocked open (a writer arrives) before failing
+        os.close(os.open(host / "fifo", os.O_WRONLY))
+        reader.join()
+        pytest.fail("opening a FIFO blocked the host thread")
+    err, fd = result["read"]
+    assert err == 0
+    stat_out = guest.alloc(24)
+    assert guest.call("fd_fdstat_get", fd, stat_out) == 0
+    ftype, flags = abi.FDSTAT.unpack_from(guest.memory.data, stat_out)[:2]
+    assert ftype == FileType.UNKNOWN and flags & abi.FdFlags.NONBLOCK
+    # nothing written, no writer: the read returns at once
+    iovs, n = guest.iovecs(8)
+    assert guest.call("fd_read", fd, iovs, n, guest.alloc(4)) in (0, Errno.AGAIN)
+    # it stays non-blocking: the guest cannot make the host wait on it
+    assert guest.call("fd_fdstat_set_flags", fd, 0) == Errno.NOTSUP
+    assert guest.call("fd_fdstat_set_flags", fd, abi.FdFlags.NONBLOCK) == 0
+    # a regular file is blocking unless asked
+    (host / "plain").write_text("x")
+    err, plain = guest.open("plain")
+    assert err == 0 and guest.call("fd_fdstat_get", plain, stat_out) == 0
+    assert abi.FDSTAT.unpack_from(guest.memory.data, stat_out)[1] == 0
 
 
 # --- poll, clocks, random, exit ------------------------------------------------------

@@ -42,7 +42,8 @@ def _packed_text(e: _Entry, storage) -> str:
 def _nonnull(self: Translator, e: _Entry) -> str:
     r = self.atom(e)
     if r == "None":
-        # a literal null: CPython warns when it sees ``None[0]`` compiled
+        # a constant null gets a name: CPython warns about (and under -W
+        # error refuses) a subscript of the literal None
         r = self.temp()
         self.emit(f"{r} = None")
     self.emit(f"if {r} is None: NULL_REF()")

@@ -257,12 +257,18 @@ class Config(WasmtimeOptions, Managed):
     """Engine settings; read-only once an :class:`~engine.Engine` uses them.
 
     ``max_call_depth``: how deep Wasm calls may nest (default 10,000).
-    Deeper recursion traps with ``TrapCode.STACK_OVERFLOW``; a Python
-    ``RecursionError`` never escapes. The bound is CPython's recursion
-    limit, set on entry to the current depth plus this budget (while other
-    threads run Wasm it is only ever raised, so it then bounds from below).
-    It counts Python frames: each Wasm call is one frame, a host function
-    between Wasm frames uses a few. (``max_wasm_stack``, in bytes, sets it
+    Deeper recursion traps with ``TrapCode.STACK_OVERFLOW``; neither a
+    Python ``RecursionError`` nor a crash ever comes out, whatever mix of
+    Wasm and host frames. The bound is CPython's recursion limit, set on
+    entry to the current depth plus this budget. It counts Python frames:
+    each Wasm call is one frame, a host function between Wasm frames uses a
+    few. A budget the calling thread's C stack cannot hold (above about
+    15,000 on an 8 MiB stack) runs each call from the host on a worker
+    thread with a stack sized for it (a thread hand-over per call; at most
+    about 2 million deep). The limit is shared by all threads: while others
+    run Wasm (a suspended resumable call counts) it is only ever raised,
+    and never past what any of their stacks holds
+    (:mod:`engine.runtime.stack`). (``max_wasm_stack``, in bytes, sets it
     too.)
     ``max_memory_bytes`` / ``max_table_elements``: the largest memory and
     table this engine will allocate; growth beyond fails as the spec allows

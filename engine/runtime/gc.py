@@ -25,6 +25,7 @@ host values unwrapped.
 from __future__ import annotations
 
 import struct
+import threading
 from typing import Any, Callable
 
 from ..errors import Trap, TrapCode, UsageError, WasmException
@@ -34,8 +35,14 @@ from ..syntax.opcodes import Op
 A = T.AbsHeapType
 _M32 = 0xFFFFFFFF
 
-#: The most elements a single array allocation may have (larger ones trap).
+#: The most elements a single array allocation may have, whatever the store
+#: allows (larger ones trap with ``TrapCode.OUT_OF_MEMORY``).
 MAX_ARRAY_LENGTH = 1 << 27
+
+#: ``running.array_cap``: the array cap of the store whose code runs on this
+#: thread, set by every entry into Wasm (engine.runtime.call.invoke), as
+#: generated code allocates through helpers shared by every store.
+running = threading.local()
 
 
 class StructRef(list):
@@ -118,10 +125,16 @@ def mk_struct(ty, values) -> StructRef:
     return s
 
 
-def mk_array(ty, values) -> ArrayRef:
+def _make_array(ty, values) -> ArrayRef:
     a = ArrayRef(values)
     a.type = ty
     return a
+
+
+def mk_array(ty, values) -> ArrayRef:
+    """``array.new_fixed``: an array of ``values`` (within the store's cap)."""
+    check_length(len(values))
+    return _make_array(ty, values)
 
 
 def any_convert_extern(v: Any) -> Any:
@@ -195,14 +208,19 @@ def array_oob(*_args):
     raise Trap(TrapCode.ARRAY_OUT_OF_BOUNDS)
 
 
-def _check_len(n: int) -> None:
-    if n > MAX_ARRAY_LENGTH:
-        raise Trap(TrapCode.HOST, f"array of {n} elements is too large to allocate")
+def check_length(n: int, cap: int | None = None) -> None:
+    """Trap with ``OUT_OF_MEMORY`` before allocating an array of ``n``
+    elements past ``cap`` (default: the cap of the store running here)."""
+    if cap is None:
+        cap = getattr(running, "array_cap", MAX_ARRAY_LENGTH)
+    if n > cap:
+        raise Trap(TrapCode.OUT_OF_MEMORY,
+                   f"out of memory: an array of {n} elements is more than the {cap} allowed")
 
 
-def array_new(ty, init, n: int) -> ArrayRef:
-    _check_len(n)
-    return mk_array(ty, [init] * n)
+def array_new(ty, init, n: int, cap: int | None = None) -> ArrayRef:
+    check_length(n, cap)
+    return _make_array(ty, [init] * n)
 
 
 # element readers for array.new_data / array.init_data, by storage type
@@ -232,14 +250,15 @@ def array_new_data(ty, data: bytes, s: int, n: int) -> ArrayRef:
     size, read = _reader(ty.comp.field.storage)
     if s + n * size > len(data):
         raise Trap(TrapCode.MEMORY_OUT_OF_BOUNDS)
-    _check_len(n)
-    return mk_array(ty, [read(data, s + i * size) for i in range(n)])
+    check_length(n)
+    return _make_array(ty, [read(data, s + i * size) for i in range(n)])
 
 
 def array_new_elem(ty, elems, s: int, n: int) -> ArrayRef:
     if s + n > len(elems):
         raise Trap(TrapCode.TABLE_OUT_OF_BOUNDS)
-    return mk_array(ty, list(elems[s:s + n]))
+    check_length(n)
+    return _make_array(ty, list(elems[s:s + n]))
 
 
 def array_fill(a, i: int, v, n: int) -> None:
@@ -358,26 +377,34 @@ def _const_struct_new_default(ins, stack, inst):
     stack.append(mk_struct(dt, [default_value(f.storage) for f in dt.comp.fields]))
 
 
+def _store_cap(inst) -> int:
+    """The array cap of the store a module is being instantiated in
+    (constant expressions run outside any call)."""
+    limiter = getattr(inst.store, "_limiter", None)
+    return limiter.array_cap if limiter is not None else MAX_ARRAY_LENGTH
+
+
 def _const_array_new(ins, stack, inst):
     dt = inst.module._deftypes[ins[1]]
     n = stack.pop()
     init = stack.pop()
-    stack.append(array_new(dt, pack(dt.comp.field.storage, init), n))
+    stack.append(array_new(dt, pack(dt.comp.field.storage, init), n, _store_cap(inst)))
 
 
 def _const_array_new_default(ins, stack, inst):
     dt = inst.module._deftypes[ins[1]]
     n = stack.pop()
-    stack.append(array_new(dt, default_value(dt.comp.field.storage), n))
+    stack.append(array_new(dt, default_value(dt.comp.field.storage), n, _store_cap(inst)))
 
 
 def _const_array_new_fixed(ins, stack, inst):
     dt = inst.module._deftypes[ins[1]]
     n = ins[2]
+    check_length(n, _store_cap(inst))
     vals = stack[len(stack) - n:] if n else []
     del stack[len(stack) - n:]
     st = dt.comp.field.storage
-    stack.append(mk_array(dt, [pack(st, v) for v in vals]))
+    stack.append(_make_array(dt, [pack(st, v) for v in vals]))
 
 
 def _const_ref_i31(ins, stack, inst):

@@ -12,6 +12,12 @@ store may create. The caps follow the specification's room for failure:
   :class:`~engine.InstantiationError` before anything is allocated (link
   errors are reported first, as the spec orders them).
 
+GC arrays have no failure value to return: allocating one with more
+elements than ``array_elements`` (or the engine's own cap,
+``engine.runtime.gc.MAX_ARRAY_LENGTH``) traps with
+``TrapCode.OUT_OF_MEMORY``, from Wasm code (``array.new*``) and from
+constant expressions at instantiation alike.
+
 Counts are of objects *created* in the store (by instantiation or by the
 host's ``Memory(store, ...)`` / ``Table(store, ...)``); they never go down,
 as a store owns what it allocated for its whole life. Size caps apply to the
@@ -26,7 +32,7 @@ import weakref
 from dataclasses import dataclass, fields
 from typing import Any, Optional
 
-from ..errors import InstantiationError, UsageError
+from ..errors import InstantiationError, Trap, TrapCode, UsageError
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,15 +43,22 @@ class StoreLimits:
     ``Config.max_memory_bytes`` applies as well; the lower one wins).
     ``table_elements``: elements of any one table (with
     ``Config.max_table_elements``).
+    ``array_elements``: elements of any one GC array (with the engine's
+    cap, 2**27); a bigger allocation traps with ``TrapCode.OUT_OF_MEMORY``.
     ``instances``, ``memories``, ``tables``: how many of each the store may
     create over its life.
+    ``suspended_calls``: how many resumable calls of the store may exist at
+    once (started and not finished: suspended, or running); one more traps
+    with ``TrapCode.RESOURCE_EXHAUSTED`` when it starts. Each holds a thread.
     """
 
     memory_size: Optional[int] = None
     table_elements: Optional[int] = None
+    array_elements: Optional[int] = None
     instances: Optional[int] = None
     memories: Optional[int] = None
     tables: Optional[int] = None
+    suspended_calls: Optional[int] = None
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -57,13 +70,18 @@ class StoreLimits:
 class Limiter:
     """A store's counts and caps; consulted when something is allocated."""
 
-    __slots__ = ("limits", "instances", "memories", "tables", "_memory_objs", "_table_objs", "_lock")
+    __slots__ = ("limits", "instances", "memories", "tables", "array_cap", "resumable_calls",
+                 "_memory_objs", "_table_objs", "_lock")
 
     def __init__(self, limits: Optional[StoreLimits] = None):
         self.limits = limits if limits is not None else StoreLimits()
+        #: The most elements one GC array of the store may have (the store's
+        #: cap or the engine's, the lower); kept ready for every call entry.
+        self.array_cap = self._array_cap()
         self.instances = 0
         self.memories = 0
         self.tables = 0
+        self.resumable_calls = 0  # started and not finished
         # live memories and tables of the store, so that a new size cap
         # reaches them too (weak: the store does not keep them alive)
         self._memory_objs: "weakref.WeakSet[Any]" = weakref.WeakSet()
@@ -86,6 +104,20 @@ class Limiter:
             self.memories += memories
             self.tables += tables
 
+    def begin_resumable_call(self) -> None:
+        """Count a resumable call that starts, or trap with
+        ``RESOURCE_EXHAUSTED`` when the store has its cap of them."""
+        with self._lock:
+            cap = self.limits.suspended_calls
+            if cap is not None and self.resumable_calls >= cap:
+                raise Trap(TrapCode.RESOURCE_EXHAUSTED,
+                           f"host resources exhausted: the store's limit of {cap} suspended calls is reached")
+            self.resumable_calls += 1
+
+    def end_resumable_call(self) -> None:
+        with self._lock:
+            self.resumable_calls -= 1
+
     def memory_bytes(self, engine_cap: int) -> int:
         """The largest size in bytes one memory of this store may have."""
         cap = self.limits.memory_size
@@ -96,6 +128,12 @@ class Limiter:
         cap = self.limits.table_elements
         return engine_cap if cap is None else min(engine_cap, cap)
 
+    def _array_cap(self) -> int:
+        from .gc import MAX_ARRAY_LENGTH
+
+        cap = self.limits.array_elements
+        return MAX_ARRAY_LENGTH if cap is None else min(cap, MAX_ARRAY_LENGTH)
+
     def track_memory(self, memory: Any) -> None:
         self._memory_objs.add(memory)
 
@@ -105,6 +143,7 @@ class Limiter:
     def set_limits(self, limits: StoreLimits, config: Any) -> None:
         """New caps; the size caps of live memories and tables follow."""
         self.limits = limits
+        self.array_cap = self._array_cap()
         mem_cap = self.memory_bytes(config.max_memory_bytes)
         # a cap below the current size only stops growth (grow by 0 still
         # succeeds, as the size is unchanged)

@@ -29,8 +29,13 @@ to the I/O a suspension waits for.
 Several suspended calls may coexist (each keeps its worker). A handle that
 is dropped (garbage-collected) or closed releases its call: the worker
 unwinds the suspended Wasm frames with an exception nothing can catch, and
-returns to the pool. The worker bounds the call depth exactly as a normal
-call does (it enters through :func:`engine.runtime.call.invoke`).
+returns to the pool. The workers are those of :mod:`engine.runtime.stack`,
+with a stack sized for the store's ``max_call_depth``; the worker bounds
+the call depth exactly as a normal call does (it enters through
+:func:`engine.runtime.call.invoke`). A call the host cannot give a thread
+(out of threads or address space), or one past the store's cap
+``StoreLimits.suspended_calls``, traps with ``TrapCode.RESOURCE_EXHAUSTED``
+when it starts.
 """
 
 from __future__ import annotations
@@ -40,9 +45,10 @@ import weakref
 from typing import Any, Optional, Sequence
 
 from ..errors import Trap, TrapCode, UsageError
+from . import stack
+from .stack import MAX_IDLE_WORKERS, idle_workers
 
-#: How many idle worker threads are kept for later resumable calls.
-MAX_IDLE_WORKERS = 4
+__all__ = ["MAX_IDLE_WORKERS", "ResumableCall", "Suspend", "call_resumable", "idle_workers", "suspend"]
 
 
 class Suspend(Exception):
@@ -113,8 +119,24 @@ class _Session:
         finally:
             _tls.session = None
             self.args = None
+            limiter = getattr(self.store, "_limiter", None)
+            if limiter is not None:
+                limiter.end_resumable_call()
         with self.mutex:
             self.state = _DONE
+
+    def job(self):
+        """The worker's job: run the call, then (the worker back in the
+        pool, so that the caller's next resumable call finds it idle) wake
+        the caller."""
+        self.run()
+        return self._wake_caller
+
+    def _wake_caller(self) -> None:
+        # a caller interrupted while waiting may have left the last signal
+        # unconsumed: a second one would be an error
+        if self.to_caller.locked():
+            self.to_caller.release()
 
     def suspend(self, error: Suspend, results: tuple) -> Any:
         """Park this worker until the caller resumes (returning the host
@@ -162,65 +184,6 @@ class _Session:
             self.reply = _CANCEL
             self.host_error = None
         self.to_worker.release()
-
-
-# -- the worker pool ---------------------------------------------------------------
-
-_pool_lock = threading.Lock()
-_idle: list["_Worker"] = []
-
-
-class _Worker:
-    """A daemon thread that runs resumable calls one after another."""
-
-    __slots__ = ("go", "session", "thread")
-
-    def __init__(self) -> None:
-        self.go = threading.Lock()
-        self.go.acquire()
-        self.session: Optional[_Session] = None
-        self.thread = threading.Thread(target=self._loop, name="wasm-resumable-call", daemon=True)
-        self.thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            self.go.acquire()
-            s, self.session = self.session, None
-            if s is None:
-                return
-            s.run()
-            # back into the pool before waking the caller, so that its next
-            # resumable call finds this worker idle
-            with _pool_lock:
-                keep = len(_idle) < MAX_IDLE_WORKERS
-                if keep:
-                    _idle.append(self)
-            # a caller interrupted while waiting may have left the last
-            # signal unconsumed: a second one would be an error
-            if s.to_caller.locked():
-                s.to_caller.release()
-            del s
-            if not keep:
-                return
-
-    @staticmethod
-    def start(session: _Session) -> None:
-        w = None
-        with _pool_lock:
-            while _idle and w is None:
-                w = _idle.pop()
-                if not w.thread.is_alive():  # never expected; never hang on it
-                    w = None
-        if w is None:
-            w = _Worker()
-        w.session = session
-        w.go.release()
-
-
-def idle_workers() -> int:
-    """How many worker threads wait for a resumable call (for tests)."""
-    with _pool_lock:
-        return len(_idle)
 
 
 # -- conversions --------------------------------------------------------------------
@@ -348,8 +311,24 @@ def call_resumable(store, func, args: Sequence[Any]) -> Any:
         raise UsageError(f"expected {len(params)} arguments, got {len(args)}")
     wargs = [to_wasm(t, a) for t, a in zip(params, args)]
     s = _Session(store, func.fn, wargs, ft)
-    _Worker.start(s)
+    from .call import stack_needed
+
+    max_depth = store.engine.config.max_call_depth if store is not None else 10_000
+    limiter = getattr(store, "_limiter", None)
+    if limiter is not None:
+        limiter.begin_resumable_call()  # the store's cap on suspended calls
+    try:
+        # a thread the host cannot start is Trap(RESOURCE_EXHAUSTED)
+        stack.start(s.job, stack_needed(max_depth, _WORKER_FRAMES))
+    except BaseException:
+        if limiter is not None:
+            limiter.end_resumable_call()
+        raise
     return _outcome(s, None)
+
+
+#: The frames below the call on a worker (its loop, the job, invoke).
+_WORKER_FRAMES = 8
 
 
 def suspend(error: Suspend, results: tuple) -> Any:

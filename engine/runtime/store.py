@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import types
+from dataclasses import fields
 from typing import Any, Optional
 
 from ..errors import UsageError
@@ -132,20 +133,23 @@ class Store(Managed):
     def set_limits(self, memory_size: Any = -1, table_elements: Optional[int] = -1,
                    instances: Optional[int] = -1, tables: Optional[int] = -1,
                    memories: Optional[int] = -1, *, limits: Optional[StoreLimits] = None,
-                   **unknown: Any) -> None:
+                   **more: Optional[int]) -> None:
         """Replace the store's caps: ``set_limits(StoreLimits(...))`` or
         ``set_limits(memory_size=..., table_elements=..., instances=...,
-        tables=..., memories=...)`` (wasmtime-py's order when positional; a
-        cap left out, None or negative is none).
+        tables=..., memories=..., array_elements=..., suspended_calls=...)``
+        (the first five in wasmtime-py's order when positional; a cap left
+        out, None or negative is none).
 
         Size caps apply to existing memories and tables from now on (they
         stop growth; nothing shrinks). Count caps apply to what is created
         next, counting what the store already made.
         """
+        known = {f.name for f in fields(StoreLimits)}
+        unknown = sorted(set(more) - known)
         if unknown:
-            raise UsageError(f"set_limits got unknown caps: {sorted(unknown)}")
+            raise UsageError(f"set_limits got unknown caps: {unknown}")
         caps = {"table_elements": table_elements, "instances": instances, "tables": tables,
-                "memories": memories}
+                "memories": memories, **more}
         if isinstance(memory_size, StoreLimits):
             limits, memory_size = memory_size, -1
         if limits is not None:

@@ -30,6 +30,15 @@ guest memory through ``Memory.data`` (the memory's bytes) with their own
 bounds checks. Sockets are not provided (``sock_*`` answer ``NOTSOCK``), nor
 are signals (``proc_raise`` answers ``NOTSUP``). POSIX hosts only: the
 sandbox is built on the ``*at`` system calls.
+
+Where POSIX and wasmtime agree, so does ``path_open``: a directory asked
+for with ``FD_WRITE`` is ``ISDIR`` (with ``OFLAGS_DIRECTORY`` too), and an
+exclusive create on an existing name is ``EXIST`` even when the name is a
+symlink that points out (it is never followed). A FIFO, socket or device in
+a preopened directory is opened non-blocking and stays so (clearing
+``NONBLOCK`` on it is ``NOTSUP``): a guest can never make the host thread
+wait on one. ``fd_readdir`` gives ``..`` the directory's own inode, as
+wasmtime does, so nothing of a preopen's host parent shows.
 """
 
 from .abi import MODULE, Errno, FileType, Rights

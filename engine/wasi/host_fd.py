@@ -163,6 +163,9 @@ def fd_fdstat_set_flags(ctx: WasiContext, fd: int, flags: int) -> None:
         # The synchronisation mode is fixed when a file is opened.
         raise WasiError(Errno.NOTSUP)
     if isinstance(desc, FileFd):
+        if desc.filetype is not FileType.REGULAR_FILE and not flags & FdFlags.NONBLOCK:
+            # a FIFO, socket or device stays non-blocking (see path_open)
+            raise WasiError(Errno.NOTSUP)
         import fcntl
 
         host = fcntl.fcntl(desc.host_fd, fcntl.F_GETFL)
@@ -275,11 +278,13 @@ def fd_prestat_dir_name(ctx: WasiContext, fd: int, path: int, path_len: int) -> 
 
 
 def _listing(desc: DirFd) -> list[tuple[bytes, int, FileType]]:
-    """The entries of a directory: ``.``, ``..``, then the rest by name."""
-    entries = []
-    for name in (b".", b".."):
-        st = os.stat(name, dir_fd=desc.host_fd, follow_symlinks=False)
-        entries.append((name, st.st_ino, FileType.DIRECTORY))
+    """The entries of a directory: ``.``, ``..``, then the rest by name.
+
+    ``..`` carries the directory's own inode, as in wasmtime: the parent of
+    a preopened directory lies outside the sandbox, and nothing about it is
+    the guest's to see."""
+    ino = os.fstat(desc.host_fd).st_ino
+    entries = [(b".", ino, FileType.DIRECTORY), (b"..", ino, FileType.DIRECTORY)]
     rest = []
     with os.scandir(desc.host_fd) as it:
         for entry in it:

@@ -18,6 +18,7 @@ R = Rights
 _WRITE_RIGHTS = R.FD_WRITE | R.FD_ALLOCATE | R.FD_FILESTAT_SET_SIZE
 _READ_RIGHTS = R.FD_READ | R.FD_READDIR
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _SYNC_FLAGS = ((FdFlags.DSYNC, "O_DSYNC"), (FdFlags.RSYNC, "O_RSYNC"), (FdFlags.SYNC, "O_SYNC"))
 
@@ -158,23 +159,42 @@ def path_open(ctx: WasiContext, fd: int, dirflags: int, path: int, path_len: int
         base.require(R.PATH_CREATE_FILE)
     if oflags & OFlags.TRUNC:
         base.require(R.PATH_FILESTAT_SET_SIZE)
+    # Writing to a directory is EISDIR, with O_DIRECTORY too (wasmtime and
+    # the WASI testsuite agree); the host open alone would not say so, as
+    # a directory is opened read-only whatever the rights.
+    wants_write = rights_base & R.FD_WRITE
     # A new descriptor never holds more than its directory passes on.
     rights_base &= base.rights_inheriting
     rights_inheriting &= base.rights_inheriting
     ctx.mem.check(out, 4)
     name = _path(ctx, path, path_len)
     flags = _open_flags(oflags, rights_base, fdflags)
-    with resolve(base.host_fd, name, follow=_follows(dirflags)) as res:
+    # As POSIX: an exclusive create never follows a final symlink, and one
+    # that exists (wherever it points) is EEXIST.
+    exclusive = oflags & OFlags.CREAT and oflags & OFlags.EXCL
+    with resolve(base.host_fd, name, follow=_follows(dirflags) and not exclusive) as res:
         # O_NOFOLLOW: a final symlink is opened only if the resolver followed
         # it, and a swap for a symlink after resolving fails instead.
-        host = os.open(res.name, flags | _NOFOLLOW, 0o666, dir_fd=res.dir_fd)
+        # O_NONBLOCK: opening a FIFO (or a device) never makes the host
+        # wait; see below for what stays non-blocking.
+        host = os.open(res.name, flags | _NOFOLLOW | _NONBLOCK, 0o666, dir_fd=res.dir_fd)
     try:
         mode = os.fstat(host).st_mode
         if stat.S_ISDIR(mode):
+            if oflags & OFlags.DIRECTORY and wants_write:
+                raise WasiError(Errno.ISDIR)
             desc = DirFd(host, rights_base & RIGHTS_DIR, rights_inheriting)
         else:
             if oflags & OFlags.DIRECTORY:
                 raise WasiError(Errno.NOTDIR)
+            if stat.S_ISREG(mode):
+                if not fdflags & FdFlags.NONBLOCK:
+                    os.set_blocking(host, True)
+            else:
+                # A FIFO, socket or device stays non-blocking for good (see
+                # fd_fdstat_set_flags): the guest can never make the host
+                # thread wait on it.
+                fdflags |= FdFlags.NONBLOCK
             desc = FileFd(host, filetype_of(mode), rights_base & RIGHTS_FILE,
                           rights_inheriting, fdflags)
         new_fd = ctx.fds.insert(desc)
