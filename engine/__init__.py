@@ -4,7 +4,8 @@ Each Wasm function is translated once into Python source, compiled to a code
 object and cached per :class:`Module`; instances bind that code to their own
 memories, tables, globals and functions.
 
-Public API (shaped like wasmtime-py)::
+Public API: a superset of wasmtime-py's core API (``import engine as
+wasmtime`` runs wasmtime-py programs; see the README for the differences)::
 
     from engine import Engine, Config, Store, Module, Linker
 
@@ -24,6 +25,8 @@ object for externref, :class:`StructRef`, :class:`ArrayRef`, :class:`I31Ref`,
 """
 
 from .errors import (  # noqa: F401
+    AccessError,
+    ExitTrap,
     InstantiationError,
     InvalidError,
     LinkError,
@@ -33,41 +36,61 @@ from .errors import (  # noqa: F401
     UsageError,
     WasmError,
     WasmException,
+    WasmtimeError,
 )
 from .api import (  # noqa: F401
     ArrayRef,
+    Caller,
     Config,
     Engine,
     ExnRef,
+    ExportType,
+    Frame,
+    FuelCosts,
     Func,
     FuncType,
     Global,
     GlobalType,
     I31Ref,
+    ImportType,
     Instance,
+    InstanceExports,
+    InstancePre,
+    Limits,
     Linker,
+    Managed,
     Memory,
     MemoryType,
     Module,
+    SharedMemory,
     Store,
+    StoreContext,
+    Storelike,
     StructRef,
     Table,
     TableType,
     Tag,
     TagType,
+    Val,
     ValType,
+    WasiConfig,
     f32_from_bits,
     f32_to_bits,
+    wat2wasm,
 )
 from .runtime.limits import StoreLimits  # noqa: F401
 from .runtime.resumable import ResumableCall, Suspend  # noqa: F401
-from .runtime.store import FuelCosts  # noqa: F401
 
 __all__ = [
-    "ArrayRef", "Config", "Engine", "ExnRef", "Func", "FuncType", "Global",
-    "GlobalType", "I31Ref", "Instance", "InstantiationError", "InvalidError",
-    "LinkError", "Linker", "MalformedError", "Memory", "MemoryType", "Module",
-    "Store", "StructRef", "Table", "TableType", "Tag", "TagType", "Trap",
-    "TrapCode", "UsageError", "ValType", "WasmError", "WasmException", "f32_from_bits",
-    "f32_to_bits", "FuelCosts", "ResumableCall", "StoreLimits", "Suspend",
+    # wasmtime-py's core names
+    "Caller", "Config", "Engine", "ExitTrap", "ExportType", "Frame", "Func", "FuncType",
+    "Global", "GlobalType", "ImportType", "Instance", "InstancePre", "Limits", "Linker",
+    "Managed", "Memory", "MemoryType", "Module", "SharedMemory", "Store", "StoreContext",
+    "Storelike", "Table", "TableType", "Tag", "TagType", "Trap", "TrapCode", "Val", "ValType",
+    "WasiConfig", "WasmtimeError", "wat2wasm",
+    # the engine's own
+    "AccessError", "ArrayRef", "ExnRef", "FuelCosts", "I31Ref", "InstanceExports",
+    "InstantiationError", "InvalidError", "LinkError", "MalformedError", "ResumableCall",
+    "StoreLimits", "StructRef", "Suspend", "UsageError", "WasmError", "WasmException",
+    "f32_from_bits", "f32_to_bits",
 ]

@@ -6,8 +6,9 @@ installed as the ``wasm-engine`` console script).
   ``_start``; a module with neither is a usage error), printing each result
   on its own line.
 * ``validate FILE`` decodes and validates.
-* ``dump FILE [--func N] [--fuel]`` prints the Python generated for the
-  defined functions (or function ``N``), with fuel metering if asked.
+* ``dump FILE [--func N] [--fuel] [--epoch]`` prints the Python generated
+  for the defined functions (or function ``N``), with fuel metering or
+  epoch checks if asked.
 
 ``FILE`` is a binary module or a text module (``.wat``): the engine reads
 the text format itself. Options and arguments may come in any order, before
@@ -93,6 +94,8 @@ def _config(args):
     kw = {}
     if getattr(args, "fuel", None) not in (None, False):
         kw["consume_fuel"] = True
+    if getattr(args, "epoch", False):
+        kw["epoch_interruption"] = True
     if getattr(args, "max_call_depth", None) is not None:
         kw["max_call_depth"] = args.max_call_depth
     try:
@@ -234,6 +237,8 @@ def _command_parsers(prog: str) -> dict[str, argparse.ArgumentParser]:
     d.add_argument("file")
     d.add_argument("--func", type=int, metavar="N", help="function index (default: all defined functions)")
     d.add_argument("--fuel", action="store_true", help="show the code generated with fuel metering on")
+    d.add_argument("--epoch", action="store_true",
+                   help="show the code generated with epoch interruption on")
     d.set_defaults(fn=cmd_dump)
     return {"run": r, "validate": v, "dump": d}
 

@@ -257,12 +257,16 @@ def test_the_configured_call_depth_traps_and_never_raises_recursion_error(limit)
         assert not isinstance(e.value, RecursionError)
 
 
-def test_config_is_checked_and_read_only():
+def test_config_is_checked_and_read_only_once_an_engine_uses_it():
     for bad in ({"max_call_depth": 0}, {"max_call_depth": 1.5}, {"max_memory_bytes": -1}):
         with pytest.raises(engine.UsageError):
             engine.Config(**bad)
     config = engine.Config()
+    config.max_call_depth = 5  # settable until an engine compiles for it
     with pytest.raises(engine.UsageError):
-        config.max_call_depth = 5
+        config.max_call_depth = 0
+    assert engine.Engine(config).config.max_call_depth == 5
+    with pytest.raises(engine.UsageError):
+        config.max_call_depth = 6
     with pytest.raises(engine.UsageError):
         engine.Engine("config")

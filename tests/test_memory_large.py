@@ -129,8 +129,11 @@ def test_bulk_atomics_data_and_host_access_above_4gib(big):
     mem.write(store, b"host", at + 200)
     assert ex["ld8"](store, at + 203) == ord("t")
     assert mem.data_len(store) == (FOUR_GIB_PAGES + 2) * PAGE
+    # reads index like slices (clipped to the memory), writes past the end fail
+    end = mem.data_len(store)
+    assert mem.read(store, end - 1, end + 1) == b"\x00"
     with pytest.raises(engine.UsageError):
-        mem.read(store, mem.data_len(store) - 1, mem.data_len(store) + 1)
+        mem.write(store, b"ab", end - 1)
 
 
 def test_an_8gib_memory_with_a_few_touched_pages_costs_little(big):

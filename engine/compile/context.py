@@ -22,9 +22,10 @@ from ..syntax.types import ExternKind
 class ModuleContext:
     """Per-module facts shared by the translations of its functions."""
 
-    def __init__(self, module: Module, fuel=None):
+    def __init__(self, module: Module, fuel=None, epoch: bool = False):
         self.module = module
         self.fuel = fuel  # fuel.Costs to emit, or None
+        self.epoch = epoch  # emit epoch deadline checks
         self.func_typeidx: list[int] = [
             imp.desc for imp in module.imports if imp.kind == ExternKind.FUNC
         ]

@@ -169,6 +169,7 @@ def _make_globals() -> dict:
     g.update(
         UNALIGNED=_trap(TrapCode.UNALIGNED_ATOMIC),
         OUT_OF_FUEL=_trap(TrapCode.OUT_OF_FUEL),
+        INTERRUPT=_trap(TrapCode.INTERRUPT),
         ATOMIC_RMW=atomics.atomic_rmw, ATOMIC_CMPXCHG=atomics.atomic_cmpxchg,
         ATOMIC_STORE=atomics.atomic_store,
         ATOMIC_WAIT=atomics.atomic_wait, ATOMIC_NOTIFY=atomics.atomic_notify,

@@ -25,7 +25,7 @@ from typing import Optional
 
 from ..syntax.opcodes import Op
 from ..syntax.opcodes import CatchKind
-from .translator import Translator, _default_literal, _Entry, _Frame
+from .translator import Translator, _default_literal, _Entry, _Frame, indent_line
 
 
 class FlatTranslator(Translator):
@@ -133,6 +133,7 @@ class FlatTranslator(Translator):
         entry = self.new_label()
         self.start_block(entry, 0)
         self.walk()
+        self.stamp_lines()
 
         out = [f"def F{self.funcidx}({args}):"]
         if self.nonlocals:
@@ -144,7 +145,7 @@ class FlatTranslator(Translator):
         labels = sorted(self.blocks)
         if not self.eh:
             self._dispatch(out, labels, 2)
-            return "\n".join(out) + "\n"
+            return self.finish(out)
         # exceptions: the dispatch runs inside a try; a handler picks the
         # catch clause from the block that was running (PC) and re-enters
         out.append("        try:")
@@ -157,7 +158,7 @@ class FlatTranslator(Translator):
         out.append("            while True:")
         out.append("                if H == 0: raise XE")
         self._handler_dispatch(out, sorted(self.eh), 4)
-        return "\n".join(out) + "\n"
+        return self.finish(out)
 
     def _handler_dispatch(self, out: list[str], ids: list[int], indent: int) -> None:
         pad = "    " * indent
@@ -192,7 +193,7 @@ class FlatTranslator(Translator):
                         ("continue", "return", "raise")):
                     lines = lines + ["raise Trap(TC_UNREACHABLE)"]
                 bpad = "    " * body_indent
-                out.extend(bpad + line for line in lines)
+                out.extend(indent_line(bpad, line) for line in lines)
             return
         mid = len(labels) // 2
         out.append(f"{pad}if PC < {labels[mid]}:")

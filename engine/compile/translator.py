@@ -139,6 +139,11 @@ class Translator:
         self.facts: BodyFacts = analyse(self.body)
         self.fuel = ctx.m.fuel
         self.fuel_starts = segments(self.body, self.fuel) if self.fuel is not None else None
+        self.epoch = ctx.m.epoch
+        # (line buffer, its length, body position) where each instruction's
+        # lines start: which instruction a line of the source runs
+        self.marks: list[tuple[list, int, int]] = []
+        self.line_pcs: tuple = ()
         self.templates = _templates()
 
     # -- output helpers ---------------------------------------------------
@@ -375,15 +380,22 @@ class Translator:
         self.frames.append(func)
         self.init_locals(nparams)
         self.walk()
+        self.stamp_lines()
         if self.delegate_wrapper:
-            self.lines = (["    try:"] + ["    " + line for line in self.lines]
+            self.lines = (["    try:"] + [indent_line("    ", line) for line in self.lines]
                           + ["    except DELEGATED as XD:", "        raise XD.exc"])
         head = [f"def F{self.funcidx}({args}):"]
         if self.nonlocals:
             head.append(f"    nonlocal {', '.join(sorted(self.nonlocals))}")
         if self.uses_br:
             head.append("    BR = 0")
-        return "\n".join(head + _tidy(self.lines)) + "\n"
+        return self.finish(head + _tidy(self.lines))
+
+    def finish(self, lines: list[str]) -> str:
+        """The source of these lines; :attr:`line_pcs` says which body
+        position each line runs (None: none in particular)."""
+        self.line_pcs = tuple(getattr(line, "pc", None) for line in lines)
+        return "\n".join(lines) + "\n"
 
     def walk(self) -> None:
         """Translate the body instruction by instruction, skipping dead code
@@ -394,6 +406,8 @@ class Translator:
         handlers = self.handlers
         constructs = self.facts.constructs
         fuel = self.fuel_starts is not None
+        epoch = self.epoch
+        marks = self.marks
         while pc < n:
             ins = body[pc]
             op = ins[0]
@@ -404,8 +418,12 @@ class Translator:
                 if op not in _STRUCTURE:
                     pc += 1
                     continue
+            out = self.out_lines()
+            marks.append((out, len(out), pc))
             if fuel:
                 self.fuel_hook(pc, op)
+            if epoch and (pc == 0 or body[pc - 1][0] is Op.LOOP):
+                self.epoch_check()
             self.before(op)
             h = handlers.get(op)
             if h is None:
@@ -436,6 +454,25 @@ class Translator:
             else:
                 amount = f"({n} * {self.fuel.per_element})"
             self.charge(amount)
+
+    def epoch_check(self) -> None:
+        """Trap once the engine's epoch reaches the store's deadline: on
+        function entry and at the top of every loop iteration, where fuel
+        is charged."""
+        self.emit(f"if {self.ctx.use('EPOCH')} >= {self.ctx.use('DEADLINE')}: INTERRUPT()")
+
+    def stamp_lines(self) -> None:
+        """Give every line emitted by the walk the body position of its
+        instruction (see :class:`_Line`)."""
+        spans: dict[int, tuple[list, list[tuple[int, int]]]] = {}
+        for buf, start, pc in self.marks:
+            spans.setdefault(id(buf), (buf, []))[1].append((start, pc))
+        for buf, starts in spans.values():
+            for k, (start, pc) in enumerate(starts):
+                end = starts[k + 1][0] if k + 1 < len(starts) else len(buf)
+                for i in range(start, min(end, len(buf))):
+                    buf[i] = _Line(buf[i], pc)
+        self.marks = []
 
     def charge(self, amount: str) -> None:
         fuel = self.ctx.use("FUEL")
@@ -482,6 +519,24 @@ class Translator:
 
 def _indent_of(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
+
+
+class _Line(str):
+    """A line of generated source that knows the body position of the
+    instruction it came from (for ``Trap.frames``)."""
+
+    pc: int
+
+    def __new__(cls, text: str, pc: int) -> "_Line":
+        line = super().__new__(cls, text)
+        line.pc = pc
+        return line
+
+
+def indent_line(prefix: str, line: str) -> str:
+    """``prefix + line``, keeping the line's body position."""
+    pc = getattr(line, "pc", None)
+    return prefix + line if pc is None else _Line(prefix + line, pc)
 
 
 def _tidy(lines: list[str]) -> list[str]:

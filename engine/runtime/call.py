@@ -128,14 +128,17 @@ def invoke(store, fn, args: Sequence[Any]) -> Any:
         return fn(*args)
     except (Trap, WasmException):
         raise
-    except RecursionError:
-        raise Trap(TrapCode.STACK_OVERFLOW) from None
-    except (struct.error, IndexError, OverflowError):
-        raise Trap(TrapCode.MEMORY_OUT_OF_BOUNDS) from None
-    except ZeroDivisionError:
-        raise Trap(TrapCode.INTEGER_DIVIDE_BY_ZERO) from None
-    except MemoryError:
-        raise Trap(TrapCode.OUT_OF_MEMORY, "out of memory: the host has none left") from None
+    # the trap replaces a Python exception: it keeps that exception's
+    # traceback, where the Wasm frames are (Trap.frames)
+    except RecursionError as e:
+        raise Trap(TrapCode.STACK_OVERFLOW)._with_inner(e.__traceback__) from None
+    except (struct.error, IndexError, OverflowError) as e:
+        raise Trap(TrapCode.MEMORY_OUT_OF_BOUNDS)._with_inner(e.__traceback__) from None
+    except ZeroDivisionError as e:
+        raise Trap(TrapCode.INTEGER_DIVIDE_BY_ZERO)._with_inner(e.__traceback__) from None
+    except MemoryError as e:
+        raise Trap(TrapCode.OUT_OF_MEMORY, "out of memory: the host has none left")._with_inner(
+            e.__traceback__) from None
     finally:
         _gc_running.array_cap = outer_cap
         _leave(outermost)
@@ -154,4 +157,4 @@ def call_export(store, func, args: Sequence[Any]) -> Any:
         return None
     if len(results) == 1:
         return V.from_wasm(results[0], out)
-    return tuple(V.from_wasm(t, v) for t, v in zip(results, out))
+    return V.Results(V.from_wasm(t, v) for t, v in zip(results, out))

@@ -20,11 +20,12 @@ import re
 import types
 from typing import Any, Sequence
 
-from ..errors import LinkError, WasmError
+from ..errors import LinkError, UsageError, WasmError
 from ..syntax import types as T
 from ..syntax.module import SegmentMode
 from ..syntax.types import ExternKind
 from . import consteval
+from .apitypes import InstanceExports
 from .objects import Func, Global, Memory, Table, Tag, extern_kind
 
 CellType = types.CellType
@@ -58,12 +59,28 @@ def extern_type_of(item: Any) -> Any:
 
 
 class Instance:
-    """An instance of a :class:`~engine.Module`."""
+    """An instance of a :class:`~engine.Module`:
+    ``Instance(store, module, imports)`` instantiates ``module`` with the
+    external values ``imports`` (Func, Table, Memory, Global or Tag objects,
+    in the module's import order), as wasmtime-py does; a
+    :class:`~engine.Linker` finds them by name instead."""
 
     __slots__ = ("module", "funcs", "tables", "memories", "globals", "tags",
                  "_exports", "_cells", "data_cells", "elem_cells", "store", "__weakref__")
 
-    def __init__(self) -> None:
+    def __init__(self, store: Any, module: Any, imports: Sequence[Any] = ()) -> None:
+        from .caller import as_store
+        from .module import Module
+
+        if not isinstance(module, Module):
+            raise UsageError(f"expected a Module, got {type(module).__name__}")
+        try:
+            externs = list(imports)
+        except TypeError:
+            raise UsageError("imports must be a sequence of external values") from None
+        _instantiate(self, as_store(store), module, externs)
+
+    def _init_empty(self) -> None:
         self.funcs: list[Func] = []
         self.tables: list[Table] = []
         self.memories: list[Memory] = []
@@ -74,9 +91,10 @@ class Instance:
         self.data_cells: list[CellType] = []
         self.elem_cells: list[CellType] = []
 
-    def exports(self, store=None) -> dict[str, Any]:
-        """The exports by name: Func, Memory, Table, Global or Tag objects."""
-        return dict(self._exports)
+    def exports(self, store=None) -> InstanceExports:
+        """The exports by name (a dict in export order): Func, Memory,
+        Table, Global or Tag objects."""
+        return InstanceExports(self._exports)
 
     def cell(self, name: str) -> CellType:
         """The closure cell an instance-bound name of generated code reads."""
@@ -86,13 +104,22 @@ class Instance:
         if name == "FUEL":
             c = self._cells[name] = self.store._fuel
             return c
+        if name == "EPOCH":  # the engine's epoch and the store's deadline
+            c = self._cells[name] = self.store.engine._epoch
+            return c
+        if name == "DEADLINE":
+            c = self._cells[name] = self.store._epoch_deadline
+            return c
         m = _NAME.match(name)
         assert m is not None, name
         prefix, i = m.group(1), int(m.group(2))
         if prefix == "F":
-            c = self.funcs[i].cell
+            f = self.funcs[i]
+            # a host function that wants its caller gets this instance
+            c = CellType(f._for_instance(self)) if f.access_caller else f.cell
         elif prefix == "FT":
-            c = self.funcs[i].tcell
+            f = self.funcs[i]
+            c = CellType(f._for_instance(self)) if f.access_caller else f.tcell
         elif prefix == "FR":
             c = CellType(self.funcs[i])
         elif prefix == "M":
@@ -158,6 +185,12 @@ class Instance:
 def instantiate(store, module, externs: Sequence[Any]) -> Instance:
     """Instantiate ``module`` (an :class:`engine.Module`) with the external
     values ``externs`` given in import order."""
+    inst = Instance.__new__(Instance)
+    _instantiate(inst, store, module, externs)
+    return inst
+
+
+def _instantiate(inst: Instance, store, module, externs: Sequence[Any]) -> None:
     from ..valid.subtyping import extern_sub
 
     syn = module._syntax
@@ -166,7 +199,7 @@ def instantiate(store, module, externs: Sequence[Any]) -> Instance:
     if len(externs) != len(imports):
         raise LinkError(f"expected {len(imports)} imports, got {len(externs)}")
 
-    inst = Instance()
+    inst._init_empty()
     inst.module = module
     inst.store = store
 
@@ -255,4 +288,3 @@ def instantiate(store, module, externs: Sequence[Any]) -> Instance:
         from .call import invoke
 
         invoke(store, inst.funcs[syn.start].fn, ())
-    return inst

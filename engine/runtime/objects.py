@@ -14,9 +14,11 @@ import threading
 import types
 from typing import Any, Callable, Optional
 
-from ..errors import InstantiationError, UsageError
+from ..errors import AccessError, InstantiationError, UsageError
 from ..syntax import types as T
-from . import membytes, values as V
+from . import membytes, memview
+from . import values as V
+from .managed import Managed
 
 CellType = types.CellType
 
@@ -24,25 +26,50 @@ CellType = types.CellType
 class Func:
     """A function: defined by a module instance or by the host.
 
-    ``func(store, *args)`` calls it with host values and returns None, one
-    value, or a tuple of values.
+    ``Func(store, functype, callable, access_caller=False)`` makes a host
+    function; with ``access_caller`` the callable receives a
+    :class:`~engine.Caller` first, then the arguments.
+    ``func(store, *args)`` calls it with host values (or :class:`~engine.Val`
+    objects) and returns None, one value, or a tuple of values (which also
+    compares equal to the list of the same values, as wasmtime-py returns).
     """
 
-    __slots__ = ("deftype", "fn", "cell", "tfn", "tcell", "functype", "host", "name", "__weakref__")
+    __slots__ = ("deftype", "fn", "cell", "tfn", "tcell", "functype", "host", "name",
+                 "access_caller", "__weakref__")
 
-    def __init__(self, store, functype: T.FuncType, callable_: Callable, *, name: str = "host"):
+    def __init__(self, store, functype: T.FuncType, callable_: Callable,
+                 access_caller: bool = False, *, name: str = "host"):
         from ..valid.canon import func_deftype
+        from .caller import without_instance
 
         if not callable(callable_):
             raise UsageError("Func needs a Python callable")
+        if not isinstance(functype, T.FuncType):
+            raise UsageError(f"expected a FuncType, got {type(functype).__name__}")
         ft = T.FuncType(tuple(functype.params), tuple(functype.results), functype.shared)
         self.functype = ft
         self.deftype = func_deftype(ft.params, ft.results, ft.shared)
         self.host = callable_
         self.name = name
-        self.fn = self.tfn = V.host_function_adapter(ft, callable_)
+        self.access_caller = bool(access_caller)
+        # called from the host, or indirectly (through a table or a
+        # reference), a function that wants its caller gets one with no
+        # instance; direct calls from an instance get the instance's own
+        # (see _for_instance)
+        host = without_instance(callable_) if self.access_caller else callable_
+        self.fn = self.tfn = V.host_function_adapter(ft, host)
         self.cell = CellType(self.fn)
         self.tcell = CellType(self.fn)
+
+    def _for_instance(self, instance) -> Callable:
+        """The engine callable that instance ``instance`` calls this host
+        function through: with a :class:`~engine.Caller` of that instance
+        when the function wants one."""
+        if not self.access_caller:
+            return self.fn
+        from .caller import with_instance
+
+        return V.host_function_adapter(self.functype, with_instance(self.host, instance))
 
     @classmethod
     def _wasm(cls, deftype, functype: T.FuncType, fn: Callable, tfn: Callable, name: str) -> "Func":
@@ -55,6 +82,7 @@ class Func:
         self.tcell = CellType(tfn)
         self.host = None
         self.name = name
+        self.access_caller = False
         return self
 
     def _install(self, fn: Callable, tfn: Callable) -> None:
@@ -81,16 +109,18 @@ class Func:
 
     def __call__(self, store, *args: Any) -> Any:
         from .call import call_export
+        from .caller import as_store
 
-        return call_export(store, self, args)
+        return call_export(as_store(store), self, args)
 
     def call_resumable(self, store, *args: Any) -> Any:
         """Call like ``func(store, *args)``, but a host function raising
         :class:`~engine.Suspend` suspends the call instead of trapping: the
         results, or a :class:`~engine.ResumableCall` to resume."""
+        from .caller import as_store
         from .resumable import call_resumable
 
-        return call_resumable(store, self, args)
+        return call_resumable(as_store(store), self, args)
 
     def __repr__(self) -> str:
         return f"<Func {self.name} {self.functype!r}>"
@@ -107,6 +137,11 @@ class Memory:
                  "lock", "limit_pages", "waiters", "map_above", "__weakref__")
 
     def __init__(self, store, memtype: T.MemType):
+        from .caller import as_store
+
+        store = as_store(store)
+        if not isinstance(memtype, T.MemType):
+            raise UsageError(f"expected a MemoryType, got {type(memtype).__name__}")
         _reserve(store, memories=1)
         self._init(memtype, store)
 
@@ -138,7 +173,8 @@ class Memory:
 
     @classmethod
     def _new(cls, memtype: T.MemType, store=None) -> "Memory":
-        self = cls.__new__(cls)
+        kind = SharedMemory if memtype.shared and cls is Memory else cls
+        self = kind.__new__(kind)
         self._init(memtype, store)
         return self
 
@@ -174,31 +210,103 @@ class Memory:
         """Current size in bytes."""
         return len(self.data)
 
+    def page_size(self, store=None) -> int:
+        """The page size in bytes (65536, or 1 with custom-page-sizes)."""
+        return 1 << self.page_log2
+
+    def page_size_log2(self, store=None) -> int:
+        """The log2 of the page size."""
+        return self.page_log2
+
     def grow(self, store, delta: int) -> int:
         """Grow by ``delta`` pages; returns the old size. Raises
-        :class:`UsageError` when the memory cannot grow that much."""
+        :class:`UsageError` when the memory cannot grow that much. Growing
+        invalidates the views of :meth:`data_ptr` and :meth:`get_buffer_ptr`."""
         old = self.grow_raw(V.check_index(delta, self.addr64))
         if old == (0xFFFFFFFFFFFFFFFF if self.addr64 else 0xFFFFFFFF) and delta:
             raise UsageError(f"failed to grow memory by {delta} pages")
         return old
 
-    def read(self, store, start: int = 0, stop: Optional[int] = None) -> bytes:
-        """A copy of bytes ``start:stop`` (bounds-checked)."""
-        n = len(self.data)
-        stop = n if stop is None else stop
-        if not (0 <= start <= stop <= n):
-            raise UsageError(f"memory range {start}:{stop} out of bounds (size {n})")
-        return bytes(self.data[start:stop])
+    def read(self, store, start: Optional[int] = 0, stop: Optional[int] = None) -> bytearray:
+        """A copy of bytes ``start:stop``, indexed like a Python slice
+        (negative indices count from the end; the range is clipped to the
+        memory, so an empty or reversed range gives ``bytearray()``)."""
+        return bytearray(self.data[start:stop])
 
-    def write(self, store, data: bytes, start: int = 0) -> None:
-        """Copy ``data`` into memory at ``start`` (bounds-checked)."""
-        data = bytes(data)
-        if not (0 <= start and start + len(data) <= len(self.data)):
-            raise UsageError("memory write out of bounds")
-        self.data[start:start + len(data)] = data
+    def write(self, store, value: Any, start: Optional[int] = None) -> int:
+        """Copy ``value`` (bytes-like, or an iterable of byte values) into
+        memory at ``start`` (default 0; negative counts from the end, like a
+        slice index); returns the number of bytes written. Raises
+        :class:`~engine.AccessError` (an ``IndexError``) when ``start`` is at
+        or past the end or the bytes do not fit."""
+        data = self.data
+        n = len(data)
+        first = slice(start, None).indices(n)[0]
+        if first >= n:
+            raise AccessError(f"write at {start} is out of bounds (size {n})")
+        blob = value if isinstance(value, (bytes, bytearray)) else bytes(value)
+        if first + len(blob) > n:
+            raise AccessError(f"{len(blob)} bytes at {first} are out of bounds (size {n})")
+        data[first:first + len(blob)] = blob
+        return len(blob)
+
+    def data_ptr(self, store=None) -> Any:
+        """A ctypes ``POINTER(c_ubyte)`` to the first byte of the memory:
+        valid until the memory grows (see :mod:`engine.runtime.memview`);
+        bounds-check every access against :meth:`data_len`."""
+        return memview.data_pointer(self.data)
+
+    def get_buffer_ptr(self, store=None, size: Optional[int] = None, offset: int = 0) -> Any:
+        """A ctypes ``c_ubyte * size`` array over bytes ``offset`` to
+        ``offset + size`` (default: to the end), writable and zero-copy
+        (``numpy.frombuffer`` takes it); valid until the memory grows."""
+        return memview.byte_array(self.data, size, offset)
 
     def __repr__(self) -> str:
         return f"<Memory {self.size()} pages>"
+
+
+class SharedMemory(Memory, Managed):
+    """A shared linear memory (threads): ``SharedMemory(engine, memtype)``
+    with a shared memory type, usable from several stores and threads.
+
+    Its methods also take the wasmtime-py forms without a store:
+    ``size()``, ``data_len()``, ``type()``, ``data_ptr()`` and
+    ``grow(delta)`` (as well as ``grow(store, delta)``). Shared memories a
+    module defines are SharedMemory objects too.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, engine, memtype: T.MemType):
+        if not isinstance(memtype, T.MemType):
+            raise UsageError(f"expected a MemoryType, got {type(memtype).__name__}")
+        if not memtype.shared:
+            raise UsageError("a shared memory needs a memory type with shared=True")
+        config = getattr(engine, "config", None)
+        if config is None:
+            raise UsageError(f"expected an Engine, got {type(engine).__name__}")
+        self._init(memtype, _EngineOnly(engine))
+
+    def grow(self, *args: Any) -> int:  # type: ignore[override]
+        """``grow(delta)`` or ``grow(store, delta)``: the old size in pages."""
+        if len(args) == 1:
+            return Memory.grow(self, None, args[0])
+        if len(args) == 2:
+            return Memory.grow(self, *args)
+        raise UsageError("grow takes the number of pages to add (and optionally a store first)")
+
+    def __repr__(self) -> str:
+        return f"<SharedMemory {self.size()} pages>"
+
+
+class _EngineOnly:
+    """What sizing a memory reads from a store, when there is only an engine."""
+
+    __slots__ = ("engine",)
+
+    def __init__(self, engine):
+        self.engine = engine
 
 
 class Table:
@@ -207,6 +315,11 @@ class Table:
     __slots__ = ("tabletype", "elems", "cell", "max", "addr64", "limit", "__weakref__")
 
     def __init__(self, store, tabletype: T.TableType, init: Any = None):
+        from .caller import as_store
+
+        store = as_store(store)
+        if not isinstance(tabletype, T.TableType):
+            raise UsageError(f"expected a TableType, got {type(tabletype).__name__}")
         _reserve(store, tables=1)
         self._init(tabletype, V.to_wasm_ref(tabletype.elem, init), store)
 
@@ -253,13 +366,21 @@ class Table:
         return len(self.elems)
 
     def get(self, store, index: int) -> Any:
+        """The element at ``index`` as a host value (None for null), or None
+        when ``index`` is out of bounds (as in wasmtime-py)."""
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise UsageError(f"a table index is an int, not {type(index).__name__}")
         if not 0 <= index < len(self.elems):
-            raise UsageError(f"table index {index} out of bounds")
-        return V.from_wasm_ref(self.elems[index])
+            return None
+        return V.from_wasm(self.tabletype.elem, self.elems[index])
 
     def set(self, store, index: int, value: Any) -> None:
+        """Set the element at ``index``; out of bounds is an
+        :class:`~engine.AccessError`."""
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise UsageError(f"a table index is an int, not {type(index).__name__}")
         if not 0 <= index < len(self.elems):
-            raise UsageError(f"table index {index} out of bounds")
+            raise AccessError(f"table index {index} out of bounds")
         self.elems[index] = V.to_wasm_ref(self.tabletype.elem, value)
 
     def grow(self, store, delta: int, init: Any = None) -> int:
@@ -279,6 +400,8 @@ class Global:
     __slots__ = ("globaltype", "cell", "__weakref__")
 
     def __init__(self, store, globaltype: T.GlobalType, value: Any):
+        if not isinstance(globaltype, T.GlobalType):
+            raise UsageError(f"expected a GlobalType, got {type(globaltype).__name__}")
         self.globaltype = globaltype
         self.cell = CellType(V.to_wasm(globaltype.valtype, value))
 
@@ -312,9 +435,13 @@ class Tag:
 
     __slots__ = ("deftype", "functype", "__weakref__")
 
-    def __init__(self, store, functype: T.FuncType):
+    def __init__(self, store, functype: Any):
         from ..valid.canon import func_deftype
 
+        # a TagType (wasmtime-py) or the function type of its payload
+        functype = getattr(functype, "functype", functype)
+        if not isinstance(functype, T.FuncType):
+            raise UsageError(f"expected a TagType, got {type(functype).__name__}")
         self.functype = T.FuncType(tuple(functype.params), tuple(functype.results), functype.shared)
         self.deftype = func_deftype(self.functype.params, self.functype.results, self.functype.shared)
 
@@ -325,9 +452,16 @@ class Tag:
         self.functype = functype
         return self
 
-    def type(self, store=None) -> T.FuncType:
-        """The tag's type: a function type whose params are the payload."""
-        return self.functype
+    def type(self, store=None) -> Any:
+        """The tag's :class:`~engine.TagType` (its ``functype`` has the
+        payload as params; ``params`` and ``results`` are at hand too)."""
+        from .apitypes import TagType
+
+        return TagType(self.functype)
+
+    def eq(self, store, other: "Tag") -> bool:
+        """Whether ``other`` is this very tag (tags are told apart by identity)."""
+        return other is self
 
     def __repr__(self) -> str:
         return f"<Tag {self.functype!r}>"

@@ -207,14 +207,14 @@ def _host_results_to_wasm(types: tuple, values: Any) -> Any:
 
 
 def _results_to_host(functype, out: Any) -> Any:
-    from .values import from_wasm
+    from .values import Results, from_wasm
 
     results = functype.results
     if not results:
         return None
     if len(results) == 1:
         return from_wasm(results[0], out)
-    return tuple(from_wasm(t, v) for t, v in zip(results, out))
+    return Results(from_wasm(t, v) for t, v in zip(results, out))
 
 
 # -- the API ----------------------------------------------------------------------

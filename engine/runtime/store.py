@@ -1,169 +1,67 @@
-"""Engine, Config, FuelCosts and Store.
+"""Engine and Store (Config and FuelCosts live in :mod:`.config`).
 
 An :class:`Engine` holds the settings that shape generated code (a
-:class:`Config`); every :class:`~engine.Module` is compiled for one engine,
-once, and its code is shared by all its instances in every store of that
-engine, from any thread. A :class:`Store` holds what running code changes:
-its fuel, its resource limits and counts, and the host's ``data``. Use one
-store per thread at a time; one engine and its modules may be shared freely.
+:class:`Config`) and the epoch; every :class:`~engine.Module` is compiled
+for one engine, once, and its code is shared by all its instances in every
+store of that engine, from any thread. A :class:`Store` holds what running
+code changes: its fuel, its epoch deadline, its resource limits and counts,
+and the host's ``data``. Use one store per thread at a time; one engine and
+its modules may be shared freely.
 """
 
 from __future__ import annotations
 
+import threading
 import types
-
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Any, Optional
 
 from ..errors import UsageError
-from . import values as V
+from .config import DEFAULT_MAX_CALL_DEPTH, FEATURES, Config, FuelCosts  # noqa: F401
 from .limits import Limiter, StoreLimits
+from .managed import Managed
 
-#: Proposal names accepted by ``Config(features=...)``.
-FEATURES = (
-    "mutable-global", "sign-extension-ops", "nontrapping-float-to-int-conversions",
-    "multi-value", "bulk-memory-operations", "reference-types", "simd", "relaxed-simd",
-    "tail-call", "extended-const", "multi-memory", "memory64", "function-references",
-    "gc", "exception-handling", "threads", "wide-arithmetic", "custom-page-sizes",
-    "custom-descriptors", "shared-everything-threads", "rounding-mode-control",
-)
-
-#: The default of ``Config.max_call_depth``.
-DEFAULT_MAX_CALL_DEPTH = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class FuelCosts:
-    """What executing Wasm costs in fuel when ``Config.consume_fuel`` is on.
-
-    ``instruction``: every instruction executed (``nop``, ``block`` and
-    ``end`` included).
-    ``call``: added for each call instruction (``call``, ``call_indirect``,
-    ``call_ref`` and their ``return_call`` forms), on top of ``instruction``;
-    a host function's own work costs nothing.
-    ``per_byte_shift``: ``memory.fill``, ``memory.copy`` and ``memory.init``
-    cost one unit per ``2 ** per_byte_shift`` bytes (rounded down) on top of
-    their instruction cost.
-    ``per_element``: ``table.fill/copy/init/grow`` and ``array.fill/copy/
-    init_data/init_elem`` cost this per element.
-    ``per_page``: ``memory.grow`` costs this per page requested.
-
-    Fuel is charged a straight run of instructions at a time, when the run
-    starts (see :mod:`engine.compile.fuel`): a run that cannot be paid for
-    in full traps with ``TrapCode.OUT_OF_FUEL`` before its first
-    instruction, so a program and an amount of fuel always stop at the same
-    point. A bulk operation is charged its length just before it runs.
-    """
-
-    instruction: int = 1
-    call: int = 1
-    per_byte_shift: int = 6
-    per_element: int = 1
-    per_page: int = 1
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise UsageError(f"FuelCosts.{f.name} must be a non-negative int, got {v!r}")
-        if self.per_byte_shift > 64:
-            raise UsageError("FuelCosts.per_byte_shift must be at most 64")
-
-
-class Config:
-    """Engine settings, read-only once made (an engine's modules were
-    compiled for them).
-
-    ``max_call_depth``: how deep Wasm calls may nest (default 10,000).
-    Deeper recursion traps with ``TrapCode.STACK_OVERFLOW``; neither a
-    Python ``RecursionError`` nor a crash ever comes out, whatever mix of
-    Wasm and host frames. The bound is CPython's recursion limit, set on
-    entry to the current depth plus this budget. It counts Python frames:
-    each Wasm call is one frame, a host function between Wasm frames uses a
-    few. A budget the calling thread's C stack cannot hold (above about
-    15,000 on an 8 MiB stack) runs each call from the host on a worker
-    thread with a stack sized for it (a thread hand-over per call; at most
-    about 2 million deep). The limit is shared by all threads: while others
-    run Wasm (a suspended resumable call counts) it is only ever raised,
-    and never past what any of their stacks holds
-    (:mod:`engine.runtime.stack`).
-    ``max_memory_bytes`` / ``max_table_elements``: the largest memory and
-    table this engine will allocate; growth beyond fails as the spec allows
-    (``memory.grow`` returns -1). Stores may cap lower (:class:`StoreLimits`).
-    The default memory cap is 4 GiB or half the host's memory (physical, or
-    the container's limit), whichever is larger: 64-bit memories may pass
-    4 GiB, and a runaway module cannot take the whole host. Memories past
-    256 MiB cost host memory only for the pages their code touches.
-    ``consume_fuel``: meter execution; stores then start with no fuel
-    (``store.set_fuel(n)``) and a call that runs out traps with
-    ``TrapCode.OUT_OF_FUEL``. With it off, generated code carries no fuel
-    bookkeeping at all.
-    ``fuel_costs``: what each kind of instruction costs (:class:`FuelCosts`).
-    ``features``: the proposals to enable (default: all).
-    ``strict_custom_sections``: custom sections the engine reads (today the
-    branch hint section, ``metadata.code.branch_hint``) are checked as their
-    proposals say, and a broken one makes the module malformed or invalid
-    (``Module`` raises). Off by default, as the core specification wants:
-    a broken section is then ignored as a whole (see
-    :mod:`engine.binary.hints`).
-    """
-
-    def __init__(self, *, max_call_depth: int = DEFAULT_MAX_CALL_DEPTH,
-                 max_memory_bytes: int = V.DEFAULT_MAX_MEMORY_BYTES,
-                 max_table_elements: int = V.DEFAULT_MAX_TABLE_ELEMENTS,
-                 consume_fuel: bool = False,
-                 fuel_costs: Optional[FuelCosts] = None,
-                 features: Optional[set[str]] = None,
-                 strict_custom_sections: bool = False):
-        if isinstance(max_call_depth, bool) or not isinstance(max_call_depth, int) or max_call_depth < 1:
-            raise UsageError("max_call_depth must be a positive int")
-        for name, v in (("max_memory_bytes", max_memory_bytes), ("max_table_elements", max_table_elements)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise UsageError(f"{name} must be a non-negative int")
-        if fuel_costs is not None and not isinstance(fuel_costs, FuelCosts):
-            raise UsageError("fuel_costs must be a FuelCosts")
-        self.max_call_depth = max_call_depth
-        self.max_memory_bytes = max_memory_bytes
-        self.max_table_elements = max_table_elements
-        self.consume_fuel = bool(consume_fuel)
-        self.strict_custom_sections = bool(strict_custom_sections)
-        self.fuel_costs = fuel_costs if fuel_costs is not None else FuelCosts()
-        unknown = set(features or ()) - set(FEATURES) - {"exception-handling-legacy"}
-        if unknown:
-            raise UsageError(f"unknown features: {sorted(unknown)}")
-        self.features = frozenset(FEATURES if features is None else features)
-        # what the decoder and validator are told: None when everything is on
-        self._feature_set = None if self.features >= set(FEATURES) else self.features
-        self._frozen = True
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if getattr(self, "_frozen", False):
-            raise UsageError(f"Config is read-only: make a new Config to change {name}")
-        object.__setattr__(self, name, value)
-
-    def __repr__(self) -> str:
-        return (f"Config(max_call_depth={self.max_call_depth}, "
-                f"consume_fuel={self.consume_fuel})")
-
-
-class Engine:
+class Engine(Managed):
     """Compilation settings shared by stores; Modules are compiled per Engine.
 
     An engine may be used from several threads at once: modules compile
     each function once (under the module's lock), whatever the number of
-    instances, stores or threads.
+    instances, stores or threads. Making an engine makes its Config
+    read-only.
+
+    The engine's *epoch* is a counter that :meth:`increment_epoch` advances
+    (from any thread); with ``Config.epoch_interruption`` Wasm code running
+    in a store traps with ``TrapCode.INTERRUPT`` once the epoch reaches the
+    store's deadline (:meth:`Store.set_epoch_deadline`).
     """
 
     def __init__(self, config: Optional[Config] = None):
         if config is not None and not isinstance(config, Config):
             raise UsageError("Engine expects a Config")
         self.config = config if config is not None else Config()
+        self.config._freeze()
+        # read by generated code of every store of this engine (a closure
+        # cell: see compile/epoch); written under the lock
+        self._epoch = types.CellType(0)
+        self._epoch_lock = threading.Lock()
+
+    def increment_epoch(self) -> None:
+        """Advance the epoch by one (safe from any thread, also while Wasm
+        runs: the running code sees it at its next function entry or loop
+        iteration)."""
+        with self._epoch_lock:
+            self._epoch.cell_contents += 1
+
+    def is_pulley(self) -> bool:
+        """Whether code runs on wasmtime's portable interpreter: never here
+        (it runs as generated Python)."""
+        return False
 
     def __repr__(self) -> str:
         return f"Engine({self.config!r})"
 
 
-class Store:
+class Store(Managed):
     """Owns the runtime objects made while running; ``data`` is free for the host.
 
     ``limits`` (:class:`StoreLimits`) caps what the store may allocate; see
@@ -178,11 +76,34 @@ class Store:
         if limits is not None and not isinstance(limits, StoreLimits):
             raise UsageError("limits must be a StoreLimits")
         self.engine = engine if engine is not None else Engine()
-        self.data = data
+        self._data = data
         # the fuel left, in a closure cell that generated code of every
         # instance in this store reads and writes directly (see compile/fuel)
         self._fuel = types.CellType(0)
+        # the epoch at which code traps (absolute; 0 at first, so code traps
+        # at once until a deadline is set, as in wasmtime)
+        self._epoch_deadline = types.CellType(0)
         self._limiter = Limiter(limits)
+
+    def data(self) -> Any:
+        """The ``data`` the store was made with."""
+        return self._data
+
+    def gc(self) -> None:
+        """Collect garbage references: nothing to do here, Python's own
+        collector frees what Wasm and the host no longer reference."""
+
+    # -- epochs -------------------------------------------------------------
+
+    def set_epoch_deadline(self, ticks_after_current: int) -> None:
+        """Trap Wasm code of this store once the engine's epoch has
+        advanced ``ticks_after_current`` more times (only with
+        ``Config.epoch_interruption``; otherwise the deadline is kept and
+        has no effect)."""
+        if isinstance(ticks_after_current, bool) or not isinstance(ticks_after_current, int) \
+                or ticks_after_current < 0:
+            raise UsageError(f"the epoch deadline is a non-negative int, got {ticks_after_current!r}")
+        self._epoch_deadline.cell_contents = self.engine._epoch.cell_contents + ticks_after_current
 
     # -- fuel ---------------------------------------------------------------
 
@@ -209,23 +130,39 @@ class Store:
         """The store's current :class:`StoreLimits`."""
         return self._limiter.limits
 
-    def set_limits(self, limits: Optional[StoreLimits] = None, **caps: Optional[int]) -> None:
+    def set_limits(self, memory_size: Any = -1, table_elements: Optional[int] = -1,
+                   instances: Optional[int] = -1, tables: Optional[int] = -1,
+                   memories: Optional[int] = -1, *, limits: Optional[StoreLimits] = None,
+                   **more: Optional[int]) -> None:
         """Replace the store's caps: ``set_limits(StoreLimits(...))`` or
-        ``set_limits(memory_size=..., table_elements=..., array_elements=...,
-        instances=..., memories=..., tables=..., suspended_calls=...)`` (a
-        cap left out is none).
+        ``set_limits(memory_size=..., table_elements=..., instances=...,
+        tables=..., memories=..., array_elements=..., suspended_calls=...)``
+        (the first five in wasmtime-py's order when positional; a cap left
+        out, None or negative is none).
 
         Size caps apply to existing memories and tables from now on (they
         stop growth; nothing shrinks). Count caps apply to what is created
         next, counting what the store already made.
         """
-        if limits is None:
-            try:
-                limits = StoreLimits(**caps)
-            except TypeError as e:
-                raise UsageError(str(e)) from None
-        elif caps or not isinstance(limits, StoreLimits):
-            raise UsageError("set_limits takes a StoreLimits or keyword caps, not both")
+        known = {f.name for f in fields(StoreLimits)}
+        unknown = sorted(set(more) - known)
+        if unknown:
+            raise UsageError(f"set_limits got unknown caps: {unknown}")
+        caps = {"table_elements": table_elements, "instances": instances, "tables": tables,
+                "memories": memories, **more}
+        if isinstance(memory_size, StoreLimits):
+            limits, memory_size = memory_size, -1
+        if limits is not None:
+            if not isinstance(limits, StoreLimits) or memory_size != -1 \
+                    or any(v != -1 for v in caps.values()):
+                raise UsageError("set_limits takes a StoreLimits or caps, not both")
+        else:
+            caps["memory_size"] = memory_size
+            for name, value in caps.items():
+                if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                    raise UsageError(f"{name} must be an int or None, got {value!r}")
+            limits = StoreLimits(**{k: (v if v is not None and v >= 0 else None)
+                                    for k, v in caps.items()})
         self._limiter.set_limits(limits, self.engine.config)
 
     def __repr__(self) -> str:

@@ -18,10 +18,11 @@ import math
 import struct
 from typing import Any, Callable
 
-from ..errors import Trap, TrapCode, UsageError, WasmError, WasmException
+from ..errors import ExitTrap, Trap, TrapCode, UsageError, WasmException, host_trap
 from ..syntax import types as T
 from .membytes import default_max_bytes
 from .resumable import Suspend, suspend
+from .val import Val, unwrap
 
 _MASK32 = 0xFFFFFFFF
 _MASK64 = 0xFFFFFFFFFFFFFFFF
@@ -64,7 +65,9 @@ def _to_f32(x: float) -> float:
 def _int_to_wasm(v: Any, bits: int, what: str) -> int:
     if type(v) is not int:
         # bools are ints (True is 1); so is anything with __index__
-        if hasattr(v, "__index__") and not isinstance(v, float):
+        if v.__class__ is Val:
+            v = unwrap(_INT_TYPES[bits], v)
+        elif hasattr(v, "__index__") and not isinstance(v, float):
             v = v.__index__()
         else:
             raise UsageError(f"expected an int for {what}, got {type(v).__name__}")
@@ -73,19 +76,27 @@ def _int_to_wasm(v: Any, bits: int, what: str) -> int:
     return v & ((1 << bits) - 1)
 
 
+_INT_TYPES = {32: T.I32, 64: T.I64, 128: T.V128}
+
+
 def to_wasm(t: Any, v: Any) -> Any:
-    """Convert a host value to the engine representation of type ``t``."""
+    """Convert a host value (or a :class:`~engine.Val`) to the engine
+    representation of type ``t``."""
     if t is T.I32:
         return _int_to_wasm(v, 32, "i32")
     if t is T.I64:
         return _int_to_wasm(v, 64, "i64")
     if t is T.F32:
         if not isinstance(v, (int, float)) or isinstance(v, bool):
-            raise UsageError(f"expected a float for f32, got {type(v).__name__}")
+            if v.__class__ is not Val:
+                raise UsageError(f"expected a float for f32, got {type(v).__name__}")
+            v = unwrap(t, v)
         return _to_f32(float(v))
     if t is T.F64:
         if not isinstance(v, (int, float)) or isinstance(v, bool):
-            raise UsageError(f"expected a float for f64, got {type(v).__name__}")
+            if v.__class__ is not Val:
+                raise UsageError(f"expected a float for f64, got {type(v).__name__}")
+            v = unwrap(t, v)
         return float(v)
     if t is T.V128:
         return _int_to_wasm(v, 128, "v128")
@@ -105,6 +116,10 @@ def from_wasm(t: Any, v: Any) -> Any:
     if t is T.V128:
         return int(v)
     if isinstance(t, T.RefType):
+        if v.__class__ is int and t.heap is T.AbsHeapType.EXTERN:
+            # a host int passed as externref (inside, an int is an i31 only
+            # in the any hierarchy)
+            return v
         return from_wasm_ref(v)
     return v
 
@@ -113,6 +128,8 @@ def to_wasm_ref(t: T.RefType, v: Any) -> Any:
     """A host reference as an engine reference of type ``t``."""
     from .objects import Func
 
+    if v.__class__ is Val:
+        v = unwrap(t, v)
     if v is None:
         if not t.nullable:
             raise UsageError(f"null is not a value of {t!r}")
@@ -165,10 +182,31 @@ def table_limit(store) -> int:
     return store.engine.config.max_table_elements
 
 
+class Results(tuple):
+    """The results of a call that returns several values: a tuple that also
+    equals the list of the same values (wasmtime-py returns lists)."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, list):
+            return tuple.__eq__(self, tuple(other))
+        return tuple.__eq__(self, other)
+
+    def __ne__(self, other: Any) -> bool:
+        return not self == other
+
+    __hash__ = tuple.__hash__
+
+
 def host_function_adapter(ft: T.FuncType, host: Callable) -> Callable:
     """Wrap a Python callable so that generated code can call it with engine
-    values: arguments become host values, results come back converted, and
-    any exception other than a Trap or a WasmException becomes a host trap."""
+    values: arguments become host values, results come back converted.
+
+    A Trap, a WasmException or an ExitTrap the host raises goes on as it
+    is; any other exception becomes a host trap that is also an instance of
+    the exception's class (:func:`engine.errors.host_trap`), so the caller
+    of the Wasm code may catch it either way."""
     params = ft.params
     results = ft.results
     nres = len(results)
@@ -176,18 +214,16 @@ def host_function_adapter(ft: T.FuncType, host: Callable) -> Callable:
     def fn(*args):
         try:
             out = host(*[from_wasm(t, a) for t, a in zip(params, args)])
-        except (Trap, WasmException):
+        except (Trap, WasmException, ExitTrap):
             raise
         except Suspend as e:
             # the host suspends the resumable call running it: this returns
             # the results given to ResumableCall.resume, already converted
             return suspend(e, results)
-        except WasmError as e:
-            raise Trap(TrapCode.HOST, f"host function error: {e}") from e
         except RecursionError:
             raise Trap(TrapCode.STACK_OVERFLOW) from None
         except Exception as e:  # noqa: BLE001 - any host failure is a trap
-            raise Trap(TrapCode.HOST, f"host function raised {type(e).__name__}: {e}") from e
+            raise host_trap(e) from e
         try:
             if nres == 0:
                 return None
@@ -199,6 +235,7 @@ def host_function_adapter(ft: T.FuncType, host: Callable) -> Callable:
                 raise UsageError(f"host function must return {nres} values")
             return tuple(to_wasm(t, v) for t, v in zip(results, out))
         except UsageError as e:
-            raise Trap(TrapCode.HOST, f"host function returned a bad value: {e}") from e
+            bad = UsageError(f"host function returned a bad value: {e}")
+            raise host_trap(bad) from e
 
     return fn

@@ -18,8 +18,10 @@ import enum
 from dataclasses import dataclass
 from typing import Optional, Union
 
+from ..errors import Managed
 
-class NumType(enum.Enum):
+
+class NumType(Managed, enum.Enum):
     """The scalar number types; values are their binary encodings."""
 
     I32 = 0x7F
@@ -33,7 +35,7 @@ class NumType(enum.Enum):
     __str__ = __repr__
 
 
-class VecType(enum.Enum):
+class VecType(Managed, enum.Enum):
     """The vector types; values are their binary encodings."""
 
     V128 = 0x7B
@@ -137,7 +139,7 @@ HeapType = Union[AbsHeapType, int, object]
 
 
 @dataclass(frozen=True, slots=True)
-class RefType:
+class RefType(Managed):
     """``(ref null? ht)``; ``exact`` is the custom-descriptors ``(exact ht)`` form."""
 
     nullable: bool
@@ -192,7 +194,7 @@ def is_defaultable(t: ValType) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class FuncType:
+class FuncType(Managed):
     """``(func (param ...) (result ...))``; ``shared`` is the
     shared-everything-threads ``(shared (func ...))`` form."""
 
@@ -267,7 +269,7 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
-class MemType:
+class MemType(Managed):
     """A memory type. ``addr64`` is memory64; ``page_size_log2`` is 16 unless
     the custom-page-sizes proposal chose another size (0 means 1-byte pages)."""
 
@@ -276,9 +278,25 @@ class MemType:
     addr64: bool = False
     page_size_log2: int = 16
 
+    # wasmtime-py's names
+    @property
+    def is_64(self) -> bool:
+        """Whether the memory is indexed by i64 (memory64)."""
+        return self.addr64
+
+    @property
+    def is_shared(self) -> bool:
+        """Whether the memory is shared."""
+        return self.shared
+
+    @property
+    def page_size(self) -> int:
+        """The page size in bytes."""
+        return 1 << self.page_size_log2
+
 
 @dataclass(frozen=True, slots=True)
-class TableType:
+class TableType(Managed):
     """A table type; ``addr64`` is table64, ``shared`` a shared-everything
     shared table."""
 
@@ -287,15 +305,25 @@ class TableType:
     addr64: bool = False
     shared: bool = False
 
+    @property
+    def element(self) -> RefType:
+        """The element type (wasmtime-py's name)."""
+        return self.elem
+
 
 @dataclass(frozen=True, slots=True)
-class GlobalType:
+class GlobalType(Managed):
     """A global's value type and mutability; ``shared`` a shared-everything
     shared global."""
 
     valtype: ValType
     mutable: bool
     shared: bool = False
+
+    @property
+    def content(self) -> ValType:
+        """The value type (wasmtime-py's name)."""
+        return self.valtype
 
 
 @dataclass(frozen=True, slots=True)

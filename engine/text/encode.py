@@ -355,6 +355,18 @@ def _custom(name: str, data: bytes) -> bytes:
     return _section(0, _name(name) + data)
 
 
+def name_section(module_name: Optional[str], func_names: dict[int, str]) -> CustomPlacement:
+    """A ``name`` custom section (after the last section) holding the
+    module's name (subsection 0) and the functions' names (subsection 1)."""
+    payload = b""
+    if module_name is not None:
+        payload += b"\x00" + uleb(len(_name(module_name))) + _name(module_name)
+    if func_names:
+        names = _vec([uleb(i) + _name(n) for i, n in sorted(func_names.items())])
+        payload += b"\x01" + uleb(len(names)) + names
+    return CustomPlacement(2 * len(SECTION_ORDER) + 1, "name", payload)
+
+
 def encode_module(module: Module, customs: Iterable[CustomPlacement] = (),
                   branch_hints: Optional[dict[int, list]] = None) -> bytes:
     """The binary module. ``customs`` are placed by slot; ``branch_hints``

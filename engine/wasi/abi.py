@@ -151,6 +151,15 @@ RIGHTS_DIR = int(
     | R.PATH_FILESTAT_SET_SIZE | R.PATH_FILESTAT_SET_TIMES | R.FD_FILESTAT_GET
     | R.FD_FILESTAT_SET_TIMES | R.PATH_SYMLINK | R.PATH_REMOVE_DIRECTORY | R.PATH_UNLINK_FILE)
 
+#: What a read-only preopened directory (and what is opened through it)
+#: lacks: every right that creates, writes, renames or removes.
+RIGHTS_MUTATING = int(
+    R.FD_WRITE | R.FD_ALLOCATE | R.FD_FILESTAT_SET_SIZE | R.FD_FILESTAT_SET_TIMES
+    | R.FD_DATASYNC | R.FD_SYNC | R.PATH_CREATE_DIRECTORY | R.PATH_CREATE_FILE
+    | R.PATH_LINK_SOURCE | R.PATH_LINK_TARGET | R.PATH_RENAME_SOURCE | R.PATH_RENAME_TARGET
+    | R.PATH_FILESTAT_SET_SIZE | R.PATH_FILESTAT_SET_TIMES | R.PATH_SYMLINK
+    | R.PATH_REMOVE_DIRECTORY | R.PATH_UNLINK_FILE)
+
 #: Standard input: readable, pollable, never seekable (libc takes a
 #: character device without seek rights for a terminal).
 RIGHTS_STDIN = int(R.FD_READ | R.POLL_FD_READWRITE | R.FD_FILESTAT_GET | R.FD_FDSTAT_SET_FLAGS

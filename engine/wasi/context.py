@@ -15,8 +15,8 @@ from typing import Any, Callable, Optional, TextIO
 
 from ..errors import UsageError
 from ..syntax import types as T
-from .abi import (MODULE, RIGHTS_DIR, RIGHTS_FILE, RIGHTS_STDIN, RIGHTS_STDOUT,
-                  SIGNATURES, Errno)
+from .abi import (MODULE, RIGHTS_DIR, RIGHTS_FILE, RIGHTS_MUTATING, RIGHTS_STDIN,
+                  RIGHTS_STDOUT, SIGNATURES, Errno)
 from .config import WasiConfig
 from .errors import WasiError, errno_from_os
 from .fds import DirFd, FdTable, StreamFd
@@ -76,7 +76,9 @@ class WasiContext:
                                  f"{e.strerror or e}") from None
             self.fds.put(index, StreamFd(stream, rights))
         flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
-        for host, guest in config.preopens:
+        for entry in config.preopens:
+            host, guest = entry[0], entry[1]
+            writable = entry[2] if len(entry) > 2 else True
             if not isinstance(guest, str) or not guest or "\0" in guest:
                 raise UsageError(f"bad guest name {guest!r} for preopened directory {host!r}")
             try:
@@ -84,7 +86,9 @@ class WasiContext:
             except (OSError, TypeError, ValueError) as e:
                 reason = getattr(e, "strerror", None) or str(e)
                 raise UsageError(f"cannot preopen directory {host!r}: {reason}") from None
-            self.fds.insert(DirFd(fd, RIGHTS_DIR, RIGHTS_DIR | RIGHTS_FILE, preopen=guest))
+            rights = RIGHTS_DIR if writable else RIGHTS_DIR & ~RIGHTS_MUTATING
+            inheriting = (RIGHTS_DIR | RIGHTS_FILE) & (~0 if writable else ~RIGHTS_MUTATING)
+            self.fds.insert(DirFd(fd, rights, inheriting, preopen=guest))
 
     def bind(self, instance_or_memory: Any, store: Any = None) -> None:
         """Give the context the guest memory: an ``engine.Memory``, or an

@@ -2,11 +2,12 @@
 
 :class:`WasiError` carries an :class:`~engine.wasi.abi.Errno` from deep in a
 host function up to the function boundary, where it becomes the i32 the
-guest receives. :class:`ProcExit` is raised by ``proc_exit``: it must unwind
-the whole Wasm stack, so it is deliberately *not* an ``engine.WasmError``
-(the engine would otherwise treat it as an API error). The engine turns it
-into a ``Trap(TrapCode.HOST)`` whose ``__cause__`` is the ``ProcExit``;
-:func:`exit_code_of` finds it again.
+guest receives. :class:`ProcExit` is raised by ``proc_exit``: an
+:class:`engine.ExitTrap` (wasmtime-py's class for an exit, a
+``WasmtimeError`` and not a ``Trap``), which host functions let through
+unchanged, so it unwinds the whole Wasm stack and comes out of the call
+that ran the program with its ``code``. :func:`exit_code_of` finds the
+status in it (or in the cause of an exception that wraps it).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import errno as _os_errno
 from typing import Optional
 
+from ..errors import ExitTrap
 from .abi import Errno
 
 
@@ -25,22 +27,21 @@ class WasiError(Exception):
         self.errno = Errno(errno)
 
 
-class ProcExit(Exception):
+class ProcExit(ExitTrap):
     """The program called ``proc_exit(code)``; ``code`` is its exit status
     (an unsigned 32-bit int, as the ABI passes it)."""
 
-    def __init__(self, code: int):
-        super().__init__(f"proc_exit({code})")
-        self.code = code
+    def __init__(self, code: int, message: Optional[str] = None):
+        super().__init__(code, message or f"proc_exit({code})")
 
 
 def exit_code_of(exc: BaseException) -> Optional[int]:
-    """The exit status if ``exc`` is a :class:`ProcExit` or was caused by one
-    (the engine wraps host exceptions in a Trap, possibly more than once when
-    host and Wasm frames interleave); None otherwise."""
+    """The exit status if ``exc`` is an :class:`~engine.ExitTrap` (such as
+    :class:`ProcExit`) or was caused by one (another engine may wrap host
+    exceptions); None otherwise."""
     seen = 0
     while exc is not None and seen < 64:
-        if isinstance(exc, ProcExit):
+        if isinstance(exc, ExitTrap):
             return exc.code
         exc = exc.__cause__
         seen += 1

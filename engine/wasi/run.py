@@ -6,7 +6,7 @@ import os
 import sys
 from typing import Any, Iterable, Mapping, Optional, TextIO, Union
 
-from ..errors import Trap, UsageError
+from ..errors import ExitTrap, Trap, UsageError
 from .abi import MODULE
 from .config import WasiConfig
 from .context import WasiContext, define_wasi
@@ -51,7 +51,7 @@ def run_start(store: Any, instance: Any) -> int:
         raise UsageError("not a WASI command: the module exports no function \"_start\"")
     try:
         start(store)
-    except Trap as e:
+    except (Trap, ExitTrap) as e:
         code = exit_code_of(e)
         if code is None:
             raise
@@ -124,7 +124,7 @@ def run_command(module: ModuleSource, argv: Optional[Iterable[str]] = None,
         define_wasi(linker, ctx)
         try:
             instance = linker.instantiate(store, mod)
-        except Trap as e:
+        except (Trap, ExitTrap) as e:
             # A start function may already exit.
             code = exit_code_of(e)
             if code is None:

@@ -319,8 +319,8 @@ class EngineSession:
                 value = self._shared_value(t.valtype)
                 if value is not _NO_VALUE:
                     item = engine.Global(self.store, t, value)
-            elif hasattr(t, "comp"):  # a function's defined type
-                item = self._shared_func(t.comp)
+            elif isinstance(t, engine.FuncType):  # Module.imports gives function types
+                item = self._shared_func(t)
             if item is not None:
                 items[name] = item
         return items
